@@ -1,0 +1,3 @@
+module github.com/attnscope/attnscope
+
+go 1.27
