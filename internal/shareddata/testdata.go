@@ -1,8 +1,8 @@
-// Package testdata locates the shared test models and llama.cpp reference outputs
+// Package shareddata locates the shared test models and llama.cpp reference outputs
 // ($ATTNSCOPE_TESTDATA, default ../shared from the repository root) for tests, and decodes the
 // reference JSON files. Tests that need them skip with a clear message when they are absent,
 // unless ATTNSCOPE_REQUIRE_TESTDATA=1, which makes their absence a failure.
-package testdata
+package shareddata
 
 import (
 	"encoding/json"
