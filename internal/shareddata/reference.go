@@ -38,6 +38,7 @@ type Result struct {
 	Greedy        *Greedy    `json:"greedy"`
 	Attention     *Attention `json:"attention"`
 	Hidden        *Hidden    `json:"hidden_states"`
+	Pooled        *Pooled    `json:"pooled"`
 }
 
 // Logits holds the top-10 logits of every prompt position from one forward pass.

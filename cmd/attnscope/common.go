@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/attnscope/attnscope/engine/backend"
+	"github.com/attnscope/attnscope/engine/backend/cpu"
+	"github.com/attnscope/attnscope/engine/infer"
+)
+
+// modelFlags are the flags every model command takes.
+type modelFlags struct {
+	model, prompt, backend string
+	threads, ctx           int
+	json                   bool
+}
+
+func (m *modelFlags) register(fs *flag.FlagSet, prompt bool) {
+	fs.StringVar(&m.model, "model", "", "GGUF model `file`")
+	if prompt {
+		fs.StringVar(&m.prompt, "prompt", "", "input `text`")
+	}
+	fs.StringVar(&m.backend, "backend", "auto", "compute backend: auto|cpu")
+	fs.IntVar(&m.threads, "threads", 0, "worker threads (0: all cores)")
+	fs.IntVar(&m.ctx, "ctx", 0, "context size in tokens (0: the model's)")
+	fs.BoolVar(&m.json, "json", false, "print JSON")
+}
+
+func (m *modelFlags) check(fs *flag.FlagSet, prompt bool) error {
+	if err := need(fs, "model", m.model); err != nil {
+		return err
+	}
+	if prompt && m.prompt == "" {
+		return infer.ErrEmptyPrompt
+	}
+	if m.threads < 0 || m.ctx < 0 {
+		return fmt.Errorf("--threads and --ctx must not be negative")
+	}
+	return nil
+}
+
+func (m *modelFlags) newBackend() (backend.Backend, error) {
+	switch m.backend {
+	case "auto", "cpu":
+		return cpu.New(m.threads), nil
+	}
+	return nil, fmt.Errorf("unknown backend %q (auto, cpu)", m.backend)
+}
+
+func (m *modelFlags) open() (*infer.Loaded, error) {
+	be, err := m.newBackend()
+	if err != nil {
+		return nil, err
+	}
+	return infer.Open(m.model, be)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// f32 is a float32 that marshals with the shortest round-trip representation, NaN/Inf as null.
+type f32 float32
+
+func (f f32) MarshalJSON() ([]byte, error) {
+	x := float64(f)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return []byte("null"), nil
+	}
+	return []byte(fmt.Sprint(float32(f))), nil
+}
+
+func f32s(x []float32) []f32 {
+	out := make([]f32, len(x))
+	for i, v := range x {
+		out[i] = f32(v)
+	}
+	return out
+}

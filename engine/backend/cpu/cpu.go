@@ -1,0 +1,157 @@
+package cpu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/attnscope/attnscope/engine/backend"
+	"github.com/attnscope/attnscope/engine/kernels"
+	"github.com/attnscope/attnscope/engine/quant"
+)
+
+// Backend is the CPU backend. The zero value is not usable; call New.
+type Backend struct {
+	threads int
+}
+
+// New returns a CPU backend using up to threads goroutines per product (0 = GOMAXPROCS).
+func New(threads int) *Backend {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	return &Backend{threads: threads}
+}
+
+// Threads is the parallelism of products.
+func (b *Backend) Threads() int { return b.threads }
+
+type weight struct {
+	name       string
+	t          quant.Type
+	rows, cols int
+	data       []byte    // ggml encoding (nil for F32)
+	f32        []float32 // F32 weights decoded once
+	rowBytes   int
+}
+
+func (w *weight) Name() string     { return w.name }
+func (w *weight) Type() quant.Type { return w.t }
+func (w *weight) Rows() int        { return w.rows }
+func (w *weight) Cols() int        { return w.cols }
+func (w *weight) Bytes() int64 {
+	if w.f32 != nil {
+		return int64(len(w.f32)) * 4
+	}
+	return int64(len(w.data))
+}
+
+// Name implements backend.Backend.
+func (b *Backend) Name() string { return "cpu" }
+
+// Close implements backend.Backend.
+func (b *Backend) Close() error { return nil }
+
+// NewWeight implements backend.Backend.
+func (b *Backend) NewWeight(name string, t quant.Type, rows, cols int, data []byte) (backend.Weight, error) {
+	if !quant.IsSupported(t) {
+		return nil, fmt.Errorf("tensor %q: type %s is not supported (supported: %s)", name, t, quant.SupportedNames())
+	}
+	rb, err := quant.RowBytes(t, cols)
+	if err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", name, err)
+	}
+	if rows <= 0 || len(data) != rows*rb {
+		return nil, fmt.Errorf("tensor %q: %d bytes for %d rows of %d %s elements", name, len(data), rows, cols, t)
+	}
+	w := &weight{name: name, t: t, rows: rows, cols: cols, rowBytes: rb}
+	if t == quant.F32 {
+		w.f32 = make([]float32, rows*cols)
+		for i := range w.f32 {
+			w.f32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+		}
+	} else {
+		w.data = data
+	}
+	return w, nil
+}
+
+func (b *Backend) get(w backend.Weight) *weight {
+	cw, ok := w.(*weight)
+	if !ok {
+		panic("cpu: weight from another backend")
+	}
+	return cw
+}
+
+// Row implements backend.Backend.
+func (b *Backend) Row(dst []float32, w backend.Weight, r int) {
+	cw := b.get(w)
+	if len(dst) != cw.cols || r < 0 || r >= cw.rows {
+		panic("cpu: Row: bad row or destination length")
+	}
+	if cw.f32 != nil {
+		copy(dst, cw.f32[r*cw.cols:(r+1)*cw.cols])
+		return
+	}
+	if err := quant.Dequantize(cw.t, dst, cw.data[r*cw.rowBytes:(r+1)*cw.rowBytes]); err != nil {
+		panic("cpu: " + err.Error())
+	}
+}
+
+// MatMul implements backend.Backend.
+func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
+	cw := b.get(w)
+	if len(dst) != n*cw.rows || len(x) != n*cw.cols {
+		panic(fmt.Sprintf("cpu: MatMul %s: dst %d, x %d for n=%d, %dx%d", cw.name, len(dst), len(x), n, cw.rows, cw.cols))
+	}
+	work := n * cw.rows * cw.cols
+	parts := b.threads
+	if work < 1<<16 || parts < 2 {
+		b.rowsRange(dst, cw, x, n, 0, cw.rows)
+		return
+	}
+	if parts > cw.rows {
+		parts = cw.rows
+	}
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		r0, r1 := cw.rows*p/parts, cw.rows*(p+1)/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.rowsRange(dst, cw, x, n, r0, r1)
+		}()
+	}
+	wg.Wait()
+}
+
+// rowsRange computes output rows [r0, r1) for all n inputs.
+func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, n, r0, r1 int) {
+	cols := w.cols
+	var scratch []float32
+	for r := r0; r < r1; r++ {
+		if w.f32 != nil {
+			row := w.f32[r*cols : (r+1)*cols]
+			for i := 0; i < n; i++ {
+				xi := x[i*cols : (i+1)*cols]
+				dst[i*w.rows+r] = kernels.DotLanes(row, xi)
+			}
+			continue
+		}
+		row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
+		// Dequantize the row once and reuse it for every input.
+		if scratch == nil {
+			scratch = make([]float32, cols)
+		}
+		if err := quant.Dequantize(w.t, scratch, row); err != nil {
+			panic("cpu: " + err.Error())
+		}
+		for i := 0; i < n; i++ {
+			xi := x[i*cols : (i+1)*cols]
+			dst[i*w.rows+r] = kernels.DotLanes(scratch, xi)
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package kernels
+
+import "math"
+
+// The order in which a dot product adds its terms changes its last bits, and llama.cpp's GELU
+// (which rounds its input to half precision) turns those bits into visible differences. These
+// reference dot products therefore follow the summation orders of ggml's CPU backend on 512-bit
+// vectors, so that the engine agrees with llama.cpp as closely as floating point allows. A SIMD
+// implementation of the same order gives bit-identical results.
+
+// FMA32 returns a·b + c with a single rounding to float32. (The product of two float32 values
+// is exact in float64, so only the final rounding to float32 can differ from a native
+// single-precision fused multiply-add, and only in rare double-rounding cases.)
+func FMA32(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
+
+// reduce16 adds 16 lanes as a 512-bit horizontal add does: halves, then quarters, then pairs.
+func reduce16(x *[16]float32) float32 {
+	var h [8]float32
+	for l := range h {
+		h[l] = x[l] + x[l+8]
+	}
+	q0, q1, q2, q3 := h[0]+h[4], h[1]+h[5], h[2]+h[6], h[3]+h[7]
+	return (q0 + q2) + (q1 + q3)
+}
+
+// DotLanes is the dot product of a tiled matrix product: lane l (0…15) accumulates, with fused
+// multiply-adds in order, the terms i ≡ l (mod 16) of the first len(a)&^15 elements; the lanes
+// are then reduced pairwise and the remaining terms are added by fused multiply-adds.
+//
+//	for i in 0…len&^15 step 16: acc[l] = fma(a[i+l], b[i+l], acc[l])
+//	s = reduce16(acc); for the tail: s = fma(a[i], b[i], s)
+func DotLanes(a, b []float32) float32 {
+	checkLen("DotLanes", len(a), len(b))
+	var acc [16]float32
+	n := len(a) &^ 15
+	for i := 0; i < n; i += 16 {
+		x, y := a[i:i+16:i+16], b[i:i+16:i+16]
+		for l := range acc {
+			acc[l] = FMA32(x[l], y[l], acc[l])
+		}
+	}
+	s := reduce16(&acc)
+	for i := n; i < len(a); i++ {
+		s = FMA32(a[i], b[i], s)
+	}
+	return s
+}
+
+// DotBlocked is the dot product of a single vector pair: four 16-lane accumulators over steps of
+// 64 elements with fused multiply-adds, combined (0+2, 1+3, then 0+1) and reduced, then the
+// remaining terms added in order by fused multiply-adds. Vectors shorter than 64 are therefore
+// summed sequentially.
+func DotBlocked(a, b []float32) float32 {
+	checkLen("DotBlocked", len(a), len(b))
+	var acc [4][16]float32
+	n := len(a) &^ 63
+	for i := 0; i < n; i += 64 {
+		for j := range acc {
+			x, y := a[i+16*j:i+16*j+16:i+16*j+16], b[i+16*j:i+16*j+16:i+16*j+16]
+			for l := range acc[j] {
+				acc[j][l] = FMA32(x[l], y[l], acc[j][l])
+			}
+		}
+	}
+	var s float32
+	if n > 0 {
+		for l := 0; l < 16; l++ {
+			acc[0][l] += acc[2][l]
+			acc[1][l] += acc[3][l]
+		}
+		for l := 0; l < 16; l++ {
+			acc[0][l] += acc[1][l]
+		}
+		s = reduce16(&acc[0])
+	}
+	for i := n; i < len(a); i++ {
+		s = FMA32(a[i], b[i], s)
+	}
+	return s
+}

@@ -1,0 +1,157 @@
+// Package llama implements the llama architecture as llama.cpp runs it: RMSNorm, rotary position
+// embeddings on adjacent pairs, grouped-query attention (head_count_kv), a SwiGLU feed-forward
+// and an untied or tied LM head. Importing it registers the architecture "llama".
+//
+// Imports: engine/model, engine/backend, engine/kernels, engine/gguf.
+package llama
+
+import (
+	"fmt"
+
+	"github.com/attnscope/attnscope/engine/backend"
+	"github.com/attnscope/attnscope/engine/gguf"
+	"github.com/attnscope/attnscope/engine/kernels"
+	"github.com/attnscope/attnscope/engine/model"
+)
+
+func init() { model.Register("llama", load) }
+
+type block struct {
+	attnNorm, ffnNorm []float32
+	wq, wk, wv, wo    backend.Weight
+	gate, up, down    backend.Weight
+}
+
+// Model is a loaded llama model.
+type Model struct {
+	cfg     *model.Config
+	be      backend.Backend
+	tokEmbd backend.Weight
+	blocks  []block
+	outNorm []float32
+	output  backend.Weight
+	bytes   int64
+	rope    kernels.RoPE
+}
+
+func load(f *gguf.File, cfg *model.Config, be backend.Backend) (model.Model, error) {
+	cfg.Positional = "rope"
+	if cfg.RopeDims < 2 || cfg.RopeDims > cfg.HeadDim || cfg.RopeDims%2 != 0 {
+		return nil, fmt.Errorf("%w: rope.dimension_count %d for head size %d", model.ErrBadModel, cfg.RopeDims, cfg.HeadDim)
+	}
+	te, ok := f.Tensor("token_embd.weight")
+	if !ok || len(te.Dims) != 2 {
+		return nil, fmt.Errorf("%w: tensor token_embd.weight is missing or not a matrix", model.ErrBadModel)
+	}
+	if te.Dims[1] > 1<<24 {
+		return nil, fmt.Errorf("%w: vocabulary of %d tokens", model.ErrBadModel, te.Dims[1])
+	}
+	cfg.NVocab = int(te.Dims[1])
+	E, kvDim := cfg.NEmbd, cfg.NKVHead*cfg.HeadDim
+	w := &model.Weights{F: f, B: be}
+	m := &Model{cfg: cfg, be: be}
+	m.tokEmbd = w.Matrix("token_embd.weight", cfg.NVocab, E, false)
+	m.outNorm = w.Vector("output_norm.weight", E, false)
+	m.output = w.Matrix("output.weight", cfg.NVocab, E, true)
+	if m.output == nil {
+		m.output = m.tokEmbd // tied embeddings
+	}
+	m.blocks = make([]block, cfg.NLayer)
+	for l := range m.blocks {
+		p := fmt.Sprintf("blk.%d.", l)
+		b := &m.blocks[l]
+		b.attnNorm = w.Vector(p+"attn_norm.weight", E, false)
+		b.wq = w.Matrix(p+"attn_q.weight", E, E, false)
+		b.wk = w.Matrix(p+"attn_k.weight", kvDim, E, false)
+		b.wv = w.Matrix(p+"attn_v.weight", kvDim, E, false)
+		b.wo = w.Matrix(p+"attn_output.weight", E, E, false)
+		b.ffnNorm = w.Vector(p+"ffn_norm.weight", E, false)
+		b.gate = w.Matrix(p+"ffn_gate.weight", cfg.NFF, E, false)
+		b.up = w.Matrix(p+"ffn_up.weight", cfg.NFF, E, false)
+		b.down = w.Matrix(p+"ffn_down.weight", E, cfg.NFF, false)
+	}
+	if err := w.Err(); err != nil {
+		return nil, err
+	}
+	m.bytes = w.Bytes
+	m.rope = kernels.RoPE{Dims: cfg.RopeDims, Base: cfg.RopeBase, Scale: cfg.RopeScale}
+	return m, nil
+}
+
+// Config implements model.Model.
+func (m *Model) Config() *model.Config { return m.cfg }
+
+// HasLMHead implements model.Model.
+func (m *Model) HasLMHead() bool { return true }
+
+// Backend implements model.Model.
+func (m *Model) Backend() backend.Backend { return m.be }
+
+// WeightBytes implements model.Model.
+func (m *Model) WeightBytes() int64 { return m.bytes }
+
+// Eval implements model.Model.
+func (m *Model) Eval(b *model.Batch) error {
+	cfg := m.cfg
+	if err := model.CheckBatch(cfg, b); err != nil {
+		return err
+	}
+	n, E, hd := len(b.Tokens), cfg.NEmbd, cfg.HeadDim
+	kvDim := cfg.NKVHead * hd
+	pos0 := b.Cache.Len()
+	x := make([]float32, n*E)     // (n, E) residual stream
+	h := make([]float32, n*E)     // (n, E) normalized input
+	q := make([]float32, n*E)     // (n, nHead, headDim)
+	k := make([]float32, n*kvDim) // (n, nKVHead, headDim)
+	v := make([]float32, n*kvDim)
+	att := make([]float32, n*E)
+	gate := make([]float32, n*cfg.NFF)
+	up := make([]float32, n*cfg.NFF)
+	scratch := make([]float32, cfg.RopeDims/2)
+	for i, t := range b.Tokens {
+		m.be.Row(x[i*E:(i+1)*E], m.tokEmbd, int(t))
+	}
+	for l := range m.blocks {
+		bl := &m.blocks[l]
+		for i := 0; i < n; i++ {
+			kernels.RMSNorm(h[i*E:(i+1)*E], x[i*E:(i+1)*E], bl.attnNorm, cfg.NormEps)
+		}
+		m.be.MatMul(q, bl.wq, h, n)
+		m.be.MatMul(k, bl.wk, h, n)
+		m.be.MatMul(v, bl.wv, h, n)
+		for i := 0; i < n; i++ {
+			for hh := 0; hh < cfg.NHead; hh++ {
+				m.rope.Apply(q[(i*cfg.NHead+hh)*hd:(i*cfg.NHead+hh+1)*hd], pos0+i, scratch)
+			}
+			for hh := 0; hh < cfg.NKVHead; hh++ {
+				m.rope.Apply(k[(i*cfg.NKVHead+hh)*hd:(i*cfg.NKVHead+hh+1)*hd], pos0+i, scratch)
+			}
+		}
+		if err := b.Cache.Append(l, k, v); err != nil {
+			return err
+		}
+		model.SelfAttention(cfg, l, att, q, b.Cache, pos0, n, b.Attn)
+		m.be.MatMul(h, bl.wo, att, n)
+		kernels.Add(x, h)
+		for i := 0; i < n; i++ {
+			kernels.RMSNorm(h[i*E:(i+1)*E], x[i*E:(i+1)*E], bl.ffnNorm, cfg.NormEps)
+		}
+		m.be.MatMul(gate, bl.gate, h, n)
+		m.be.MatMul(up, bl.up, h, n)
+		kernels.SwiGLU(gate, up)
+		m.be.MatMul(h, bl.down, gate, n)
+		kernels.Add(x, h)
+	}
+	for i := 0; i < n; i++ {
+		kernels.RMSNorm(x[i*E:(i+1)*E], x[i*E:(i+1)*E], m.outNorm, cfg.NormEps)
+	}
+	b.Hidden = x
+	if b.AllLogits {
+		b.Logits = make([]float32, n*cfg.NVocab)
+		m.be.MatMul(b.Logits, m.output, x, n)
+	} else {
+		b.Logits = make([]float32, cfg.NVocab)
+		m.be.MatMul(b.Logits, m.output, x[(n-1)*E:], 1)
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/attnscope/attnscope/engine/backend"
+	"github.com/attnscope/attnscope/engine/gguf"
+	"github.com/attnscope/attnscope/engine/kvcache"
+)
+
+// Sentinel errors.
+var (
+	ErrUnsupportedArch = errors.New("unsupported architecture")
+	ErrBadModel        = errors.New("invalid model")
+	ErrContext         = errors.New("context length exceeded")
+)
+
+// AttnSink receives the attention probabilities of one query: layer, query head, the query's
+// position and probs over the keys it sees (positions 0..len(probs)-1). probs is only valid
+// during the call.
+type AttnSink func(layer, head, pos int, probs []float32)
+
+// Batch is one evaluation: Tokens at positions Cache.Len() … Cache.Len()+len(Tokens)-1.
+type Batch struct {
+	Tokens []int32
+	Types  []int32 // token types (encoders with token_types); nil means all 0
+	Cache  *kvcache.Cache
+	// Outputs. Logits are (n, NVocab) when AllLogits, else (1, NVocab) for the last token; nil
+	// for models without an LM head. Hidden is (n, NEmbd): the final states (after the output norm).
+	AllLogits bool
+	Logits    []float32
+	Hidden    []float32
+	// Attn, if set, receives every attention row computed.
+	Attn AttnSink
+}
+
+// Model is an architecture bound to its weights.
+type Model interface {
+	Config() *Config
+	// Eval evaluates b.Tokens, appending their keys and values to b.Cache, and fills the outputs.
+	Eval(b *Batch) error
+	// HasLMHead reports whether Eval produces logits.
+	HasLMHead() bool
+	// Backend is where the weights live.
+	Backend() backend.Backend
+	// WeightBytes is the storage held for weights.
+	WeightBytes() int64
+}
+
+// Loader builds a model of one architecture.
+type Loader func(f *gguf.File, cfg *Config, be backend.Backend) (Model, error)
+
+var loaders = map[string]Loader{}
+
+// Register makes an architecture loadable. Architecture packages call it from init.
+func Register(arch string, l Loader) { loaders[arch] = l }
+
+// Architectures lists the registered architectures.
+func Architectures() []string {
+	var a []string
+	for k := range loaders {
+		a = append(a, k)
+	}
+	sort.Strings(a)
+	return a
+}
+
+// Load reads f's configuration and weights onto be.
+func Load(f *gguf.File, be backend.Backend) (Model, error) {
+	arch := f.Architecture()
+	l, ok := loaders[arch]
+	if !ok {
+		if arch == "" {
+			return nil, fmt.Errorf("%w: the file has no general.architecture (a vocabulary-only file?)", ErrBadModel)
+		}
+		return nil, fmt.Errorf("%w %q (supported: %s)", ErrUnsupportedArch, arch, strings.Join(Architectures(), ", "))
+	}
+	cfg, err := ReadConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	return l(f, cfg, be)
+}
+
+// CheckBatch validates a batch against the model and the cache's room.
+func CheckBatch(cfg *Config, b *Batch) error {
+	if len(b.Tokens) == 0 {
+		return fmt.Errorf("%w: empty batch", ErrBadModel)
+	}
+	if b.Cache == nil {
+		return fmt.Errorf("model: batch without a KV cache")
+	}
+	if n := b.Cache.Len() + len(b.Tokens); n > b.Cache.Capacity() {
+		return fmt.Errorf("%w: %d tokens do not fit in a context of %d", ErrContext, n, b.Cache.Capacity())
+	}
+	for _, t := range b.Tokens {
+		if t < 0 || int(t) >= cfg.NVocab {
+			return fmt.Errorf("model: token id %d is outside the vocabulary (0..%d)", t, cfg.NVocab-1)
+		}
+	}
+	if b.Types != nil && len(b.Types) != len(b.Tokens) {
+		return fmt.Errorf("model: %d token types for %d tokens", len(b.Types), len(b.Tokens))
+	}
+	return nil
+}
+
+// NewCache returns a KV cache shaped for cfg holding up to nCtx positions (≤ cfg.NCtx; 0 means cfg.NCtx).
+func NewCache(cfg *Config, nCtx int) *kvcache.Cache {
+	if nCtx <= 0 || nCtx > cfg.NCtx {
+		nCtx = cfg.NCtx
+	}
+	return kvcache.New(cfg.NLayer, cfg.NKVHead, cfg.HeadDim, nCtx)
+}

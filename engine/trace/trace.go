@@ -1,0 +1,91 @@
+package trace
+
+// Token is one token of the evaluated sequence.
+type Token struct {
+	ID    int32  `json:"id"`
+	Text  string `json:"text"`  // the token's bytes as text (invalid UTF-8 shown as <0xNN>)
+	Start int    `json:"start"` // byte span [Start, End) in the input text; -1 for special and generated tokens
+	End   int    `json:"end"`
+	// Special marks tokens the tokenizer added (BOS, [CLS], [SEP]); Generated marks sampled ones.
+	Special   bool `json:"special,omitempty"`
+	Generated bool `json:"generated,omitempty"`
+}
+
+// Positional describes how the model encodes positions.
+type Positional struct {
+	// Scheme is "rope", "learned", "sinusoidal", "alibi" or "none".
+	Scheme string `json:"scheme"`
+	// RoPE parameters (Scheme "rope").
+	RopeDims  int     `json:"rope_dims,omitempty"`
+	RopeBase  float32 `json:"rope_base,omitempty"`
+	RopeScale float32 `json:"rope_scale,omitempty"`
+	RopeNeoX  bool    `json:"rope_neox,omitempty"`
+	// MaxPositions is the context length (rows of a learned table).
+	MaxPositions int `json:"max_positions"`
+}
+
+// Model summarizes the model that produced a trace.
+type Model struct {
+	Arch    string `json:"arch"`
+	Name    string `json:"name,omitempty"`
+	NLayer  int    `json:"n_layer"`
+	NHead   int    `json:"n_head"`
+	NKVHead int    `json:"n_kv_head"`
+	HeadDim int    `json:"head_dim"`
+	NEmbd   int    `json:"n_embd"`
+	NCtx    int    `json:"n_ctx"`
+	NVocab  int    `json:"n_vocab"`
+	Causal  bool   `json:"causal"`
+}
+
+// KVStep is the state of the KV cache after one evaluation (the prefill or one decode step).
+type KVStep struct {
+	Tokens int `json:"tokens"` // tokens held in every layer
+	// BytesPerLayer[l] is the bytes of K and V that layer l holds; Capacity[l] what it has reserved.
+	BytesPerLayer    []int64 `json:"bytes_per_layer"`
+	CapacityPerLayer []int64 `json:"capacity_per_layer"`
+}
+
+// Step records one evaluation: queries at positions [Pos, Pos+N).
+type Step struct {
+	Pos     int     `json:"pos"`
+	N       int     `json:"n"`
+	Seconds float64 `json:"seconds"`
+	KV      KVStep  `json:"kv"`
+}
+
+// Trace is everything recorded while a session evaluated a sequence.
+type Trace struct {
+	Model      Model      `json:"model"`
+	Positional Positional `json:"positional"`
+	Tokens     []Token    `json:"tokens"`
+	// Attn holds attention probabilities, shape (layer, head, query, key): Attn[l][h][q] is the
+	// softmax row of query position q over the keys it may see — q+1 keys for causal models,
+	// all len(Tokens) keys for bidirectional ones. Rows are appended as queries are evaluated.
+	Attn  [][][][]float32 `json:"-"`
+	Steps []Step          `json:"steps"`
+}
+
+// New returns an empty trace for a model with nLayer layers of nHead heads.
+func New(m Model, p Positional) *Trace {
+	t := &Trace{Model: m, Positional: p, Attn: make([][][][]float32, m.NLayer)}
+	for l := range t.Attn {
+		t.Attn[l] = make([][][]float32, m.NHead)
+	}
+	return t
+}
+
+// Dense returns the attention of layer l, head h as a full n×n matrix over the first n tokens,
+// with zeros where a key was hidden from a query. Shape (query, key).
+func (t *Trace) Dense(l, h, n int) [][]float32 {
+	rows := t.Attn[l][h]
+	if n > len(rows) {
+		n = len(rows)
+	}
+	out := make([][]float32, n)
+	for q := 0; q < n; q++ {
+		out[q] = make([]float32, n)
+		copy(out[q], rows[q])
+	}
+	return out
+}
