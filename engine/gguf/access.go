@@ -81,14 +81,15 @@ func (f *File) ReadTensor(t *TensorInfo, dst []byte) error {
 	if int64(len(dst)) != t.Size {
 		panic(fmt.Sprintf("gguf: ReadTensor %q: buffer of %d bytes for %d", t.Name, len(dst), t.Size))
 	}
-	_, err := f.r.ReadAt(dst, f.DataOffset+int64(t.Offset))
-	if err == io.EOF && len(dst) == 0 {
-		err = nil
+	at := f.DataOffset + int64(t.Offset)
+	n, err := f.r.ReadAt(dst, at)
+	if n == len(dst) {
+		return nil // a ReaderAt may report io.EOF with the last byte
 	}
-	if err != nil {
-		return fmt.Errorf("gguf: tensor %q: %w", t.Name, err)
+	if err == io.EOF || err == nil {
+		err = io.ErrUnexpectedEOF
 	}
-	return nil
+	return fmt.Errorf("gguf: tensor %q: read %d of its %d bytes at byte %d: %w", t.Name, n, t.Size, at, err)
 }
 
 // TensorData returns a new buffer holding the tensor's bytes. The size was checked against the

@@ -125,3 +125,45 @@ func (v Value) Float() (float64, bool) {
 	}
 	return 0, false
 }
+
+// typeInvalid marks a Value made by ValueOf from a Go type GGUF cannot hold.
+const typeInvalid ValueType = 1<<32 - 1
+
+// ValueOf wraps a Go value as a metadata Value, taking the type from the Go type: uint8 …
+// float64, bool and string give scalars; []uint8 … []float64, []bool and []string give arrays
+// of those; []Value gives an array of arrays (each element itself an array Value). Other Go
+// types (int, for instance, whose width GGUF cannot know) give a Value that Builder rejects.
+func ValueOf(x any) Value {
+	switch x.(type) {
+	case uint8:
+		return Value{Type: TypeUint8, V: x}
+	case int8:
+		return Value{Type: TypeInt8, V: x}
+	case uint16:
+		return Value{Type: TypeUint16, V: x}
+	case int16:
+		return Value{Type: TypeInt16, V: x}
+	case uint32:
+		return Value{Type: TypeUint32, V: x}
+	case int32:
+		return Value{Type: TypeInt32, V: x}
+	case float32:
+		return Value{Type: TypeFloat32, V: x}
+	case bool:
+		return Value{Type: TypeBool, V: x}
+	case string:
+		return Value{Type: TypeString, V: x}
+	case uint64:
+		return Value{Type: TypeUint64, V: x}
+	case int64:
+		return Value{Type: TypeInt64, V: x}
+	case float64:
+		return Value{Type: TypeFloat64, V: x}
+	}
+	for elem := TypeUint8; elem <= TypeFloat64; elem++ {
+		if _, ok := arrayLen(elem, x); ok {
+			return Value{Type: TypeArray, Elem: elem, V: x}
+		}
+	}
+	return Value{Type: typeInvalid, V: x}
+}
