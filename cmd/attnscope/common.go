@@ -15,6 +15,7 @@ import (
 // modelFlags are the flags every model command takes.
 type modelFlags struct {
 	model, prompt, backend string
+	compute                string
 	threads, ctx           int
 	json                   bool
 }
@@ -25,6 +26,7 @@ func (m *modelFlags) register(fs *flag.FlagSet, prompt bool) {
 		fs.StringVar(&m.prompt, "prompt", "", "input `text`")
 	}
 	fs.StringVar(&m.backend, "backend", "auto", "compute backend: auto|cpu")
+	fs.StringVar(&m.compute, "compute", "f32", "products with F16/BF16/quantized weights: f32 (weights dequantized, float32 activations) or ggml (activations rounded as llama.cpp's CPU backend does)")
 	fs.IntVar(&m.threads, "threads", 0, "worker threads (0: all cores)")
 	fs.IntVar(&m.ctx, "ctx", 0, "context size in tokens (0: the model's)")
 	fs.BoolVar(&m.json, "json", false, "print JSON")
@@ -44,9 +46,13 @@ func (m *modelFlags) check(fs *flag.FlagSet, prompt bool) error {
 }
 
 func (m *modelFlags) newBackend() (backend.Backend, error) {
+	compute, err := cpu.ParseCompute(m.compute)
+	if err != nil {
+		return nil, err
+	}
 	switch m.backend {
 	case "auto", "cpu":
-		return cpu.New(m.threads), nil
+		return cpu.NewWithOptions(cpu.Options{Threads: m.threads, Compute: compute}), nil
 	}
 	return nil, fmt.Errorf("unknown backend %q (auto, cpu)", m.backend)
 }

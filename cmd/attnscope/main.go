@@ -48,7 +48,11 @@ func main() {
 	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// diag is where flag errors and usage go (stderr, or a test's buffer).
+var diag io.Writer = os.Stderr
+
 func runMain(args []string, stdout, stderr io.Writer) int {
+	diag = stderr
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -76,7 +80,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 // flags is a FlagSet that reports errors through its own output and errUsage.
 func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("attnscope "+name, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	fs.SetOutput(diag)
 	return fs
 }
 

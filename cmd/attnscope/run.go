@@ -63,7 +63,7 @@ func cmdRun(args []string, stdout io.Writer) error {
 		if res.DecodeSecs > 0 {
 			tps = float64(len(res.Generated)) / res.DecodeSecs
 		}
-		fmt.Fprintf(os.Stderr, "[%d prompt tokens in %.3fs, %d generated at %.1f tok/s]\n",
+		fmt.Fprintf(diag, "[%d prompt tokens in %.3fs, %d generated at %.1f tok/s]\n",
 			len(res.Prompt), res.PrefillSecs, len(res.Generated), tps)
 		return nil
 	}

@@ -80,6 +80,7 @@ func (s *Sampler) Sample(logits []float32) int32 {
 	for i := range s.prob {
 		s.prob[i] /= sum
 	}
+	sum = 1
 	if o.TopP > 0 && o.TopP < 1 {
 		var c float64
 		for i, p := range s.prob {

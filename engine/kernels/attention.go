@@ -9,7 +9,11 @@ package kernels
 // vector starting at offset off of each position: k_j = k[j*stride+off : j*stride+off+len(q)].
 // probs must have length ≥ nKeys; its first nKeys entries receive the probabilities. When bias
 // is not nil, bias[j] is added to each score before the softmax (ALiBi, masks as -Inf).
-func AttentionRow(out, probs, q, k, v []float32, nKeys, stride, off int, scale float32, bias []float32) {
+//
+// cached says the keys come from a KV cache, whose key axis llama.cpp pads to a multiple of 32
+// with masked entries; it selects the summation orders llama.cpp uses in that case (see
+// SoftmaxChunked, DotLanes and DotBlocked), so that the probabilities agree to the last bit.
+func AttentionRow(out, probs, q, k, v []float32, nKeys, stride, off int, scale float32, bias []float32, cached bool) {
 	hd := len(q)
 	checkLen("AttentionRow out", len(out), hd)
 	if len(probs) < nKeys || len(k) < (nKeys-1)*stride+off+hd || len(v) < (nKeys-1)*stride+off+hd {
@@ -22,19 +26,47 @@ func AttentionRow(out, probs, q, k, v []float32, nKeys, stride, off int, scale f
 			p[j] += bias[j]
 		}
 	}
-	Softmax(p)
-	// out[d] = Σ_j p[j]·v_j[d], summed over keys in the lane order of DotLanes.
-	var acc [16]float32
+	SoftmaxChunked(p, cached)
+	// out[d] = Σ_j p[j]·v_j[d]: a product over the key axis, in the lane order of a tiled
+	// product when that axis is a multiple of 16 (always, once padded), else in the blocked order.
+	lanes := cached || nKeys%16 == 0
 	for d := range out {
-		acc = [16]float32{}
-		full := nKeys &^ 15
-		for j := 0; j < full; j++ {
-			acc[j&15] = FMA32(p[j], v[j*stride+off+d], acc[j&15])
+		if lanes {
+			out[d] = dotLanesStrided(p, v, stride, off+d)
+		} else {
+			out[d] = dotBlockedStrided(p, v, stride, off+d)
 		}
-		s := reduce16(&acc)
-		for j := full; j < nKeys; j++ {
-			s = FMA32(p[j], v[j*stride+off+d], s)
-		}
-		out[d] = s
 	}
+}
+
+// dotLanesStrided is DotLanes(p, w) with w[j] = v[j*stride+base].
+func dotLanesStrided(p, v []float32, stride, base int) float32 {
+	var acc [16]float32
+	n := len(p) &^ 15
+	for j := 0; j < n; j++ {
+		acc[j&15] = FMA32(p[j], v[j*stride+base], acc[j&15])
+	}
+	s := reduce16(&acc)
+	for j := n; j < len(p); j++ {
+		s = FMA32(p[j], v[j*stride+base], s)
+	}
+	return s
+}
+
+// dotBlockedStrided is DotBlocked(p, w) with w[j] = v[j*stride+base].
+func dotBlockedStrided(p, v []float32, stride, base int) float32 {
+	var acc [4][16]float32
+	n := len(p) &^ 63
+	for j := 0; j < n; j++ {
+		g := j & 63
+		acc[g>>4][g&15] = FMA32(p[j], v[j*stride+base], acc[g>>4][g&15])
+	}
+	var s float32
+	if n > 0 {
+		s = combine4(&acc)
+	}
+	for j := n; j < len(p); j++ {
+		s = FMA32(p[j], v[j*stride+base], s)
+	}
+	return s
 }

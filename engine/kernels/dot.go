@@ -64,17 +64,22 @@ func DotBlocked(a, b []float32) float32 {
 	}
 	var s float32
 	if n > 0 {
-		for l := 0; l < 16; l++ {
-			acc[0][l] += acc[2][l]
-			acc[1][l] += acc[3][l]
-		}
-		for l := 0; l < 16; l++ {
-			acc[0][l] += acc[1][l]
-		}
-		s = reduce16(&acc[0])
+		s = combine4(&acc)
 	}
 	for i := n; i < len(a); i++ {
 		s = FMA32(a[i], b[i], s)
 	}
 	return s
+}
+
+// combine4 reduces four 16-lane accumulators as ggml does: (0+2, 1+3), then 0+1, then the lanes.
+func combine4(acc *[4][16]float32) float32 {
+	for l := 0; l < 16; l++ {
+		acc[0][l] += acc[2][l]
+		acc[1][l] += acc[3][l]
+	}
+	for l := 0; l < 16; l++ {
+		acc[0][l] += acc[1][l]
+	}
+	return reduce16(&acc[0])
 }

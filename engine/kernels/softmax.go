@@ -29,3 +29,48 @@ func Softmax(x []float32) (maxv float32, sum float64) {
 	}
 	return maxv, sum
 }
+
+// SoftmaxChunked replaces x by softmax(x) as llama.cpp's CPU backend computes it: exponentials
+// of x[i]-max in chunks of 16 with ExpApprox, each chunk summed pairwise and added to a float64
+// total, then every entry scaled by 1/total. When padded is false the entries after the last
+// full chunk use the exact exponential (llama.cpp's scalar tail); when true the row is treated
+// as padded with masked entries to a multiple of 16, as a KV-cache row is, so every entry goes
+// through ExpApprox. Entries equal to -Inf become 0.
+func SoftmaxChunked(x []float32, padded bool) {
+	maxv := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > maxv {
+			maxv = v
+		}
+	}
+	if math.IsInf(float64(maxv), -1) {
+		clear(x)
+		return
+	}
+	var sum float64
+	full := len(x) &^ 15
+	if padded {
+		full = (len(x) + 15) &^ 15
+	}
+	var chunk [16]float32
+	for i := 0; i < full; i += 16 {
+		for l := range chunk {
+			chunk[l] = 0
+			if i+l < len(x) {
+				e := ExpApprox(x[i+l] - maxv)
+				x[i+l] = e
+				chunk[l] = e
+			}
+		}
+		sum += float64(reduce16(&chunk))
+	}
+	for i := full; i < len(x); i++ {
+		e := float32(math.Exp(float64(x[i] - maxv)))
+		x[i] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}

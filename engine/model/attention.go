@@ -30,7 +30,7 @@ func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cach
 			}
 			qi := q[(i*nh+h)*hd : (i*nh+h+1)*hd]
 			oi := out[(i*nh+h)*hd : (i*nh+h+1)*hd]
-			kernels.AttentionRow(oi, probs, qi, k, v, nKeys, kvDim, off, scale, nil)
+			kernels.AttentionRow(oi, probs, qi, k, v, nKeys, kvDim, off, scale, nil, cfg.Causal)
 			if sink != nil {
 				sink(layer, h, pos, probs[:nKeys])
 			}

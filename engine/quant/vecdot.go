@@ -32,7 +32,9 @@ func VecDotType(t Type) Type {
 }
 
 // QuantizeActivations encodes x (len a multiple of t's block size) as VecDotType(t) into dst (RowBytes of that type, len(x)).
-// The encoders are ggml's reference ones (Quantize). It allocates nothing; it panics if t is not
+// F16, BF16 and Q8_K use ggml's reference encoders (Quantize); Q8_0 and Q8_1 round as ggml's
+// vectorized quantizers do (see quantizeQ8Activations), because that is what llama.cpp runs on
+// x86 and ARM. It allocates nothing; it panics if t is not
 // in Supported(), if len(x) is not a multiple of t's block size, or if len(dst) is not the
 // bytes of len(x) values of VecDotType(t).
 func QuantizeActivations(t Type, dst []byte, x []float32) {
@@ -49,9 +51,9 @@ func QuantizeActivations(t Type, dst []byte, x []float32) {
 	case BF16:
 		QuantizeBF16(dst, x)
 	case Q8_0:
-		QuantizeQ8_0(dst, x)
+		quantizeQ8Activations(dst, x, false)
 	case Q8_1:
-		QuantizeQ8_1(dst, x)
+		quantizeQ8Activations(dst, x, true)
 	case Q8_K:
 		QuantizeQ8K(dst, x)
 	}

@@ -12,18 +12,63 @@ import (
 	"github.com/attnscope/attnscope/engine/quant"
 )
 
+// Compute selects how products with non-F32 weights are computed.
+type Compute int
+
+const (
+	// ComputeF32 (the default) dequantizes the weights and computes every product in float32
+	// with float32 activations: no activation rounding.
+	ComputeF32 Compute = iota
+	// ComputeGGML computes as llama.cpp's CPU backend does: each activation row is first rounded
+	// to the weights' dot-product type (F16, BF16, Q8_0, Q8_1 or Q8_K) and the dot products are
+	// taken block by block in integers (or half precision) and scaled.
+	ComputeGGML
+)
+
+func (c Compute) String() string {
+	if c == ComputeF32 {
+		return "f32"
+	}
+	return "ggml"
+}
+
+// ParseCompute reads "ggml" or "f32".
+func ParseCompute(s string) (Compute, error) {
+	switch s {
+	case "f32", "":
+		return ComputeF32, nil
+	case "ggml":
+		return ComputeGGML, nil
+	}
+	return 0, fmt.Errorf("unknown compute mode %q (ggml, f32)", s)
+}
+
+// Options configure the CPU backend.
+type Options struct {
+	Threads int     // goroutines per product (0: GOMAXPROCS)
+	Compute Compute // how non-F32 weights are multiplied
+}
+
 // Backend is the CPU backend. The zero value is not usable; call New.
 type Backend struct {
 	threads int
+	compute Compute
 }
 
-// New returns a CPU backend using up to threads goroutines per product (0 = GOMAXPROCS).
-func New(threads int) *Backend {
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
+// New returns a CPU backend using up to threads goroutines per product (0 = GOMAXPROCS) that
+// computes in float32 (ComputeF32).
+func New(threads int) *Backend { return NewWithOptions(Options{Threads: threads}) }
+
+// NewWithOptions returns a CPU backend configured by o.
+func NewWithOptions(o Options) *Backend {
+	if o.Threads <= 0 {
+		o.Threads = runtime.GOMAXPROCS(0)
 	}
-	return &Backend{threads: threads}
+	return &Backend{threads: o.Threads, compute: o.Compute}
 }
+
+// Compute is how the backend multiplies non-F32 weights.
+func (b *Backend) Compute() Compute { return b.compute }
 
 // Threads is the parallelism of products.
 func (b *Backend) Threads() int { return b.threads }
@@ -107,10 +152,19 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 	if len(dst) != n*cw.rows || len(x) != n*cw.cols {
 		panic(fmt.Sprintf("cpu: MatMul %s: dst %d, x %d for n=%d, %dx%d", cw.name, len(dst), len(x), n, cw.rows, cw.cols))
 	}
+	var qx []byte // activations in the weights' dot-product type (ComputeGGML)
+	if cw.f32 == nil && b.compute == ComputeGGML {
+		vt := quant.VecDotType(cw.t)
+		ab, _ := quant.RowBytes(vt, cw.cols)
+		qx = make([]byte, n*ab)
+		for i := 0; i < n; i++ {
+			quant.QuantizeActivations(cw.t, qx[i*ab:(i+1)*ab], x[i*cw.cols:(i+1)*cw.cols])
+		}
+	}
 	work := n * cw.rows * cw.cols
 	parts := b.threads
 	if work < 1<<16 || parts < 2 {
-		b.rowsRange(dst, cw, x, n, 0, cw.rows)
+		b.rowsRange(dst, cw, x, qx, n, 0, cw.rows)
 		return
 	}
 	if parts > cw.rows {
@@ -122,22 +176,33 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.rowsRange(dst, cw, x, n, r0, r1)
+			b.rowsRange(dst, cw, x, qx, n, r0, r1)
 		}()
 	}
 	wg.Wait()
 }
 
-// rowsRange computes output rows [r0, r1) for all n inputs.
-func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, n, r0, r1 int) {
+// rowsRange computes output rows [r0, r1) for all n inputs. qx, when not nil, holds the inputs
+// in the weights' dot-product type.
+func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, n, r0, r1 int) {
 	cols := w.cols
+	if qx != nil {
+		ab := len(qx) / n
+		for r := r0; r < r1; r++ {
+			row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
+			for i := 0; i < n; i++ {
+				dst[i*w.rows+r] = quant.VecDot(w.t, row, qx[i*ab:(i+1)*ab], cols)
+			}
+		}
+		return
+	}
 	var scratch []float32
 	for r := r0; r < r1; r++ {
 		if w.f32 != nil {
 			row := w.f32[r*cols : (r+1)*cols]
 			for i := 0; i < n; i++ {
 				xi := x[i*cols : (i+1)*cols]
-				dst[i*w.rows+r] = kernels.DotLanes(row, xi)
+				dst[i*w.rows+r] = dotF32(row, xi)
 			}
 			continue
 		}
@@ -151,7 +216,17 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, n, r0, r1 int
 		}
 		for i := 0; i < n; i++ {
 			xi := x[i*cols : (i+1)*cols]
-			dst[i*w.rows+r] = kernels.DotLanes(scratch, xi)
+			dst[i*w.rows+r] = dotF32(scratch, xi)
 		}
 	}
+}
+
+// dotF32 sums a weight row against an input in the order llama.cpp's CPU backend uses on
+// 512-bit vectors: the tiled order of its matrix kernel when the row length is a multiple of 16,
+// otherwise the blocked order of its vector dot product.
+func dotF32(w, x []float32) float32 {
+	if len(w)%16 == 0 {
+		return kernels.DotLanes(w, x)
+	}
+	return kernels.DotBlocked(w, x)
 }
