@@ -48,6 +48,7 @@ func cmdRun(args []string, stdout io.Writer) error {
 		Sampler: infer.SamplerOptions{Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), Seed: *seed}}
 	var emit func(int32, []byte) bool
 	if !mf.json {
+		fmt.Fprint(stdout, mf.prompt)
 		emit = func(_ int32, piece []byte) bool {
 			stdout.Write(piece)
 			return true
