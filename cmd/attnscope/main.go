@@ -24,12 +24,18 @@ type command struct {
 	run           func(args []string, stdout io.Writer) error
 }
 
-var commands = []command{
-	{"inspect", "show a model file's architecture, sizes, quantization and metadata", cmdInspect},
-	{"tokenize", "split text into the model's tokens", cmdTokenize},
-	{"run", "generate text from a prompt (streams; --json for ids and logits)", cmdRun},
-	{"trace", "record every layer's and head's attention over the prompt", cmdTrace},
-	{"embed", "hidden states and pooled embedding of an encoder (BERT) model", cmdEmbed},
+// commands lists the subcommands in the order usage shows them. Each command's file adds itself
+// with register from an init function.
+var commands []command
+
+func register(c command) { commands = append(commands, c) }
+
+func init() {
+	register(command{"inspect", "show a model file's architecture, sizes, quantization and metadata", cmdInspect})
+	register(command{"tokenize", "split text into the model's tokens", cmdTokenize})
+	register(command{"run", "generate text from a prompt (streams; --json for ids and logits)", cmdRun})
+	register(command{"trace", "record every layer's and head's attention over the prompt", cmdTrace})
+	register(command{"embed", "hidden states and pooled embedding of an encoder (BERT) model", cmdEmbed})
 }
 
 func usage(w io.Writer) {
