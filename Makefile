@@ -16,8 +16,8 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 
 # Debian packages each target needs beyond Go and make.
-DEPS_TEST :=
-DEPS_RUN :=
+DEPS_TEST := fonts-nanum
+DEPS_RUN := fonts-nanum
 
 .PHONY: all build test test-nosimd run bench fuzz clean deps-test deps-run vet
 
