@@ -1,0 +1,81 @@
+package kernels_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/attnscope/attnscope/engine/kernels"
+)
+
+var sink float32
+
+func BenchmarkDotLanes(b *testing.B) {
+	for _, n := range []int{64, 4096} {
+		r := newRand(61)
+		x, y := normal(r, n, 1), normal(r, n, 1)
+		b.Run(fmt.Sprint("n=", n), func(b *testing.B) {
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				sink += kernels.DotLanes(x, y)
+			}
+		})
+	}
+}
+
+func BenchmarkDotBlocked(b *testing.B) {
+	for _, n := range []int{64, 4096} {
+		r := newRand(62)
+		x, y := normal(r, n, 1), normal(r, n, 1)
+		b.Run(fmt.Sprint("n=", n), func(b *testing.B) {
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				sink += kernels.DotBlocked(x, y)
+			}
+		})
+	}
+}
+
+func BenchmarkExpApprox(b *testing.B) {
+	x := uniform(newRand(63), 1024, -20, 0)
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		var s float32
+		for _, v := range x {
+			s += kernels.ExpApprox(v)
+		}
+		sink += s
+	}
+}
+
+func BenchmarkSoftmaxChunked(b *testing.B) {
+	for _, n := range []int{100, 1024} {
+		row := normal(newRand(64), n, 3)
+		x := make([]float32, n)
+		b.Run(fmt.Sprint("n=", n), func(b *testing.B) {
+			b.SetBytes(int64(4 * n))
+			for b.Loop() {
+				copy(x, row)
+				kernels.SoftmaxChunked(x, true)
+			}
+		})
+	}
+}
+
+func BenchmarkAttentionRow(b *testing.B) {
+	const headDim = 64
+	for _, nKeys := range []int{128, 1024} {
+		r := newRand(65)
+		l := newKV(r, nKeys, 1, headDim)
+		q := normal(r, headDim, 1)
+		out, probs := make([]float32, headDim), make([]float32, nKeys)
+		scale := float32(1 / math.Sqrt(headDim))
+		b.Run(fmt.Sprint("keys=", nKeys), func(b *testing.B) {
+			b.SetBytes(int64(2 * nKeys * headDim * 4)) // the keys and values read
+			for b.Loop() {
+				kernels.AttentionRow(out, probs, q, l.k, l.v, nKeys, headDim, 0, scale, nil, true)
+			}
+			b.ReportMetric(float64(nKeys)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
+		})
+	}
+}
