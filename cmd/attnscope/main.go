@@ -8,6 +8,8 @@
 //	                   [--top-p P] [--seed S] [--topk-logits K] [--json]
 //	attnscope trace    --model FILE --prompt TEXT [--json]
 //	attnscope embed    --model FILE --prompt TEXT [--json]
+//	attnscope render   --model FILE --prompt TEXT --view head|model|lines|kvcache -o out.png
+//	attnscope plan     --model FILE|--preset NAME --seq N --gpu NAME [--json]
 package main
 
 import (
