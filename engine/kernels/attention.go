@@ -19,6 +19,9 @@ func AttentionRow(out, probs, q, k, v []float32, nKeys, stride, off int, scale f
 	if len(probs) < nKeys || len(k) < (nKeys-1)*stride+off+hd || len(v) < (nKeys-1)*stride+off+hd {
 		panic("kernels: AttentionRow: keys, values or probs too short")
 	}
+	if bias != nil && len(bias) < nKeys {
+		panic("kernels: AttentionRow: bias shorter than the keys")
+	}
 	p := probs[:nKeys]
 	for j := range p {
 		p[j] = DotBlocked(q, k[j*stride+off:j*stride+off+hd]) * scale
@@ -28,21 +31,28 @@ func AttentionRow(out, probs, q, k, v []float32, nKeys, stride, off int, scale f
 	}
 	SoftmaxChunked(p, cached)
 	// out[d] = Σ_j p[j]·v_j[d]: a product over the key axis, in the lane order of a tiled
-	// product when that axis is a multiple of 16 (always, once padded), else in the blocked order.
-	lanes := cached || nKeys%16 == 0
+	// product when that axis is a multiple of 16 — always for a cache, whose padding makes every
+	// key fall in a full chunk of 16 — else in the blocked order.
 	for d := range out {
-		if lanes {
-			out[d] = dotLanesStrided(p, v, stride, off+d)
-		} else {
+		switch {
+		case cached:
+			out[d] = dotLanesStrided(p, v, stride, off+d, true)
+		case nKeys%16 == 0:
+			out[d] = dotLanesStrided(p, v, stride, off+d, false)
+		default:
 			out[d] = dotBlockedStrided(p, v, stride, off+d)
 		}
 	}
 }
 
-// dotLanesStrided is DotLanes(p, w) with w[j] = v[j*stride+base].
-func dotLanesStrided(p, v []float32, stride, base int) float32 {
+// dotLanesStrided is DotLanes(p, w) with w[j] = v[j*stride+base]; when padded, p and w are taken
+// as extended with zeros to a multiple of 16, so that every term goes to its lane j mod 16.
+func dotLanesStrided(p, v []float32, stride, base int, padded bool) float32 {
 	var acc [16]float32
 	n := len(p) &^ 15
+	if padded {
+		n = len(p)
+	}
 	for j := 0; j < n; j++ {
 		acc[j&15] = FMA32(p[j], v[j*stride+base], acc[j&15])
 	}

@@ -98,17 +98,15 @@ func TestExpApproxRange(t *testing.T) {
 	}
 }
 
-// TestExpApproxDocumentedBound checks the doc comment's "below 2 units in the last place" at
-// the worst input of the exhaustive scan.
+// TestExpApproxDocumentedBound checks the doc comment's "below 2.25 units in the last place" at
+// the worst input of the exhaustive scan, which is above 2 (the polynomial is rounded before the
+// scaling, as in ggml).
 func TestExpApproxDocumentedBound(t *testing.T) {
 	x := math.Float32frombits(0xc091c5c9) // -4.5553937
 	u, _ := expULP(x, expMaxULP)
-	if u <= 2 {
-		t.Fatalf("ExpApprox(%g): %.4f ulp; the documented bound holds here, update expMaxULP", x, u)
+	if u <= 2 || u >= 2.25 {
+		t.Fatalf("ExpApprox(%g): %.4f ulp, expected the known worst case between 2 and 2.25", x, u)
 	}
-	t.Skipf("ExpApprox's doc comment says its error is below 2 ulp, but ExpApprox(%g) = %g (%#x) is %.4f ulp from e^x = %.10g "+
-		"(nearest float32 %#x); the code follows ggml, so the comment overstates the accuracy", x,
-		kernels.ExpApprox(x), math.Float32bits(kernels.ExpApprox(x)), u, math.Exp(float64(x)), math.Float32bits(float32(math.Exp(float64(x)))))
 }
 
 // TestExpApproxExhaustive checks every float32 in [-87, 88] (one to two minutes on two cores); run

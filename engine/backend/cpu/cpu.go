@@ -152,6 +152,9 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 	if len(dst) != n*cw.rows || len(x) != n*cw.cols {
 		panic(fmt.Sprintf("cpu: MatMul %s: dst %d, x %d for n=%d, %dx%d", cw.name, len(dst), len(x), n, cw.rows, cw.cols))
 	}
+	if n == 0 {
+		return
+	}
 	var qx []byte // activations in the weights' dot-product type (ComputeGGML)
 	if cw.f32 == nil && b.compute == ComputeGGML {
 		vt := quant.VecDotType(cw.t)

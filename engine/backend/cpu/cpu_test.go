@@ -117,7 +117,6 @@ func TestOptions(t *testing.T) {
 
 // Both compute modes accept a batch of no rows.
 func TestComputeGGMLEmptyBatch(t *testing.T) {
-	t.Skip("cpu.Backend.MatMul with n=0 in ComputeGGML mode divides by zero (rowsRange: ab := len(qx) / n); ComputeF32 handles n=0")
 	for _, c := range backendtest.Cases(t) {
 		func() {
 			defer func() {
