@@ -10,6 +10,7 @@
 //	attnscope embed    --model FILE --prompt TEXT [--json]
 //	attnscope render   --model FILE --prompt TEXT --view head|model|lines|kvcache -o out.png
 //	attnscope plan     --model FILE|--preset NAME --seq N --gpu NAME [--json]
+//	attnscope synth    --preset NAME | --arch … --dim … --type f32|f16|q8_0|q4_0 -o FILE
 package main
 
 import (
