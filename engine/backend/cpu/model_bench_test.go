@@ -1,0 +1,87 @@
+package cpu_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/attnscope/attnscope/engine/backend/cpu"
+	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/model"
+	"github.com/attnscope/attnscope/internal/shareddata"
+)
+
+// benchModels are the shared models the model-level benchmarks run; ATTNSCOPE_BENCH_MODELS
+// (a list of paths separated by the OS list separator) replaces them, e.g. with synthetic models.
+func benchModels(b *testing.B) []string {
+	if env := os.Getenv("ATTNSCOPE_BENCH_MODELS"); env != "" {
+		return filepath.SplitList(env)
+	}
+	var paths []string
+	for _, name := range []string{"stories260K.gguf", "stories260K-q8_0.gguf", "stories260K-q4_0.gguf"} {
+		paths = append(paths, shareddata.Model(b, name))
+	}
+	return paths
+}
+
+// BenchmarkModel measures prompt processing (one batch of promptTokens) and decoding (one token
+// after a prompt) on the CPU backend, per model and thread count, in tokens per second. With
+// -benchmem the allocations per decoded token show up as allocs/op of the decode benchmarks.
+func BenchmarkModel(b *testing.B) {
+	const promptTokens, prefix = 64, 32
+	for _, path := range benchModels(b) {
+		for _, threads := range []int{1, 2} {
+			l, err := infer.Open(path, cpu.New(threads))
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := l.Model
+			cfg := m.Config()
+			nv := cfg.NVocab
+			ids := make([]int32, promptTokens)
+			for i := range ids {
+				ids[i] = int32((i*7919 + 3) % nv)
+			}
+			name := fmt.Sprintf("%s/threads=%d", filepath.Base(path), threads)
+			b.Run(name+"/prefill", func(b *testing.B) {
+				cache := model.NewCache(cfg, 0)
+				if cache.Capacity() < promptTokens {
+					b.Skip("context shorter than the prompt")
+				}
+				batch := &model.Batch{Tokens: ids, Cache: cache}
+				for b.Loop() {
+					cache.Truncate(0)
+					if err := m.Eval(batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(promptTokens)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+			})
+			b.Run(name+"/decode", func(b *testing.B) {
+				cache := model.NewCache(cfg, 0)
+				if cache.Capacity() < prefix+2 {
+					b.Skip("context too short")
+				}
+				if err := m.Eval(&model.Batch{Tokens: ids[:prefix], Cache: cache}); err != nil {
+					b.Fatal(err)
+				}
+				tok := make([]int32, 1)
+				batch := &model.Batch{Tokens: tok, Cache: cache}
+				i := 0
+				for b.Loop() {
+					if cache.Len() == cache.Capacity() {
+						cache.Truncate(prefix)
+					}
+					tok[0] = ids[i%len(ids)]
+					i++
+					if err := m.Eval(batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+			})
+			l.Close()
+		}
+	}
+}
