@@ -1,0 +1,214 @@
+package webapp
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"strings"
+
+	"github.com/attnscope/attnscope/engine/trace"
+	"github.com/attnscope/attnscope/viz/paint"
+)
+
+// Views are the names show accepts, in the order the page lists them.
+var Views = []string{"model", "head", "lines", "positions", "kvcache", "generation"}
+
+// ViewState is what the page shows: a view and the layer, head and token it is about.
+type ViewState struct {
+	View  string `json:"view"`
+	Layer int    `json:"layer"`
+	Head  int    `json:"head"`
+	Token int    `json:"token"` // pinned query token, -1: none
+	Width int    `json:"width"` // picture width in pixels (0: 800)
+}
+
+// Check validates s against a trace (nil: only the view's name and the ranges' signs).
+func (s *ViewState) Check(t *trace.Trace) error {
+	known := false
+	for _, v := range Views {
+		known = known || v == s.View
+	}
+	if !known {
+		return fmt.Errorf("unknown view %q (choose %s)", s.View, strings.Join(Views, ", "))
+	}
+	if s.Layer < 0 || s.Head < 0 || s.Token < -1 || s.Width < 0 || s.Width > 8192 {
+		return fmt.Errorf("layer, head and width must not be negative, token must be -1 or more, width at most 8192")
+	}
+	if t == nil {
+		return nil
+	}
+	if s.Layer >= t.Model.NLayer {
+		return fmt.Errorf("layer %d out of range: the model has layers 0..%d", s.Layer, t.Model.NLayer-1)
+	}
+	if s.Head >= t.Model.NHead {
+		return fmt.Errorf("head %d out of range: the model has heads 0..%d", s.Head, t.Model.NHead-1)
+	}
+	if s.Token >= len(t.Tokens) {
+		return fmt.Errorf("token %d out of range: the text has tokens 0..%d", s.Token, len(t.Tokens)-1)
+	}
+	return nil
+}
+
+// Viewer draws views of a trace and answers what lies under a point of the last picture.
+type Viewer struct {
+	Fonts *paint.Fonts
+	State ViewState
+	heat  *paint.HeatmapLayout
+	grid  *paint.ModelLayout
+	lines *paint.LinesLayout
+	t     *trace.Trace
+}
+
+// NewViewer draws with fonts (nil: Go Regular at 12 px).
+func NewViewer(fonts *paint.Fonts) *Viewer {
+	if fonts == nil {
+		fonts = paint.DefaultFonts(12)
+	}
+	return &Viewer{Fonts: fonts, State: ViewState{View: "model", Token: -1}}
+}
+
+func title(t *trace.Trace) string {
+	if t.Model.Name != "" {
+		return t.Model.Name
+	}
+	return t.Model.Arch
+}
+
+// Render draws the current view of t (nil: a picture asking for a model and a run).
+func (v *Viewer) Render(t *trace.Trace) (*image.RGBA, error) {
+	v.heat, v.grid, v.lines, v.t = nil, nil, nil, t
+	st := v.State
+	width := st.Width
+	if width == 0 {
+		width = 800
+	}
+	if t == nil || len(t.Tokens) == 0 {
+		return v.message(width, "Load a model and run a text to see its attention."), nil
+	}
+	if err := st.Check(t); err != nil {
+		return nil, err
+	}
+	switch st.View {
+	case "model":
+		img, l := paint.ModelView(paint.TraceMaps(t), paint.ModelOptions{Width: width, Fonts: v.Fonts,
+			Title: fmt.Sprintf("%s · %d layers × %d heads · %d tokens (click a head)", title(t), t.Model.NLayer, t.Model.NHead, len(t.Tokens))})
+		v.grid = l
+		return img, nil
+	case "head":
+		m, err := paint.TraceMap(t, st.Layer, st.Head)
+		if err != nil {
+			return nil, err
+		}
+		img, l := paint.Heatmap(m, paint.TraceTokens(t), paint.HeatmapOptions{Width: width, Fonts: v.Fonts,
+			Title: fmt.Sprintf("%s · layer %d · head %d", title(t), st.Layer, st.Head)})
+		v.heat = l
+		if st.Token >= 0 {
+			r := l.CellRect(l.Rows.CellOf(st.Token), 0)
+			r.Max.X = l.Grid.Max.X
+			paint.StrokeRect(img, r.Inset(-1), color.RGBA{255, 64, 64, 255})
+		}
+		return img, nil
+	case "lines":
+		m, err := paint.TraceMap(t, st.Layer, st.Head)
+		if err != nil {
+			return nil, err
+		}
+		o := paint.LinesOptions{Fonts: v.Fonts, Title: fmt.Sprintf("%s · layer %d · head %d", title(t), st.Layer, st.Head)}
+		if st.Token >= 0 {
+			o.Queries = []int{st.Token}
+		}
+		img, l := paint.Lines([]paint.HeadMap{{Layer: st.Layer, Head: st.Head, Map: m}}, paint.TraceTokens(t), o)
+		v.lines = l
+		return img, nil
+	case "kvcache":
+		return paint.KVChart(t.Steps, paint.KVOptions{Width: width, Fonts: v.Fonts,
+			Title: fmt.Sprintf("%s · KV cache (%d KV heads × %d dims per layer, float32)", title(t), t.Model.NKVHead, t.Model.HeadDim)}), nil
+	case "generation":
+		return v.generation(t, width), nil
+	}
+	p := t.Positional
+	msg := fmt.Sprintf("Positions: %s", p.Scheme)
+	if p.Scheme == "rope" {
+		msg += fmt.Sprintf(" · %d rotated dims · base %g · scale %g", p.RopeDims, p.RopeBase, p.RopeScale)
+	}
+	return v.message(width, msg+fmt.Sprintf(" · context %d", p.MaxPositions)), nil
+}
+
+// generation draws the newest token's attention row, averaged over the heads of each layer.
+func (v *Viewer) generation(t *trace.Trace, width int) *image.RGBA {
+	n := len(t.Tokens)
+	q := n - 1
+	if v.State.Token >= 0 {
+		q = v.State.Token
+	}
+	rows := make([][]float32, t.Model.NLayer)
+	for l := range rows {
+		rows[l] = make([]float32, n)
+		for h := range t.Attn[l] {
+			if q < len(t.Attn[l][h]) {
+				for k, p := range t.Attn[l][h][q] {
+					rows[l][k] += p / float32(t.Model.NHead)
+				}
+			}
+		}
+	}
+	labels := make([]string, t.Model.NLayer)
+	for l := range labels {
+		labels[l] = fmt.Sprintf("L%d", l)
+	}
+	m := paint.Map{Rows: rows, Keys: n}
+	img, _ := paint.Heatmap(m, paint.TraceTokens(t), paint.HeatmapOptions{Width: width, Fonts: v.Fonts,
+		Title: fmt.Sprintf("%s · token %d %q: attention per layer (mean over heads)", title(t), q, t.Tokens[q].Text)})
+	return img
+}
+
+func (v *Viewer) message(width int, msg string) *image.RGBA {
+	h := 4 * v.Fonts.LineHeight()
+	img := image.NewRGBA(image.Rect(0, 0, width, h))
+	paint.FillRect(img, img.Bounds(), color.White)
+	v.Fonts.Draw(img, 16, 2*v.Fonts.LineHeight(), paint.Truncate(msg, width-32, v.Fonts), color.Black)
+	return img
+}
+
+// Hit is what lies under a point of the picture.
+type Hit struct {
+	Kind  string  `json:"kind"` // "cell", "thumb", "row" or "" (nothing)
+	Layer int     `json:"layer"`
+	Head  int     `json:"head"`
+	Query int     `json:"query"`
+	Key   int     `json:"key"`
+	P     float32 `json:"p"`
+	From  string  `json:"from"`
+	To    string  `json:"to"`
+}
+
+// At reports what the last Render drew at (x, y).
+func (v *Viewer) At(x, y int) Hit {
+	pt := image.Pt(x, y)
+	t := v.t
+	switch {
+	case v.grid != nil:
+		if l, h, ok := v.grid.HeadAt(pt); ok {
+			return Hit{Kind: "thumb", Layer: l, Head: h, Query: -1, Key: -1}
+		}
+	case v.heat != nil:
+		if r, c, ok := v.heat.CellAt(pt); ok {
+			q, _ := v.heat.Rows.Tokens(r)
+			k, _ := v.heat.Cols.Tokens(c)
+			hit := Hit{Kind: "cell", Layer: v.State.Layer, Head: v.State.Head, Query: q, Key: k}
+			if row := t.Attn[hit.Layer][hit.Head]; q < len(row) && k < len(row[q]) {
+				hit.P = row[q][k]
+			}
+			hit.From, hit.To = t.Tokens[q].Text, t.Tokens[k].Text
+			return hit
+		}
+	case v.lines != nil:
+		if r, _, ok := v.lines.RowAt(pt); ok {
+			q, _ := v.lines.Rows.Tokens(r)
+			if q < len(t.Tokens) {
+				return Hit{Kind: "row", Layer: v.State.Layer, Head: v.State.Head, Query: q, Key: -1, From: t.Tokens[q].Text}
+			}
+		}
+	}
+	return Hit{Query: -1, Key: -1}
+}

@@ -1,0 +1,309 @@
+// Package webapp is the browser app's state without the browser: it checks and loads model bytes,
+// runs a prompt in slices (calling back between tokens so a single-threaded host can draw), turns
+// the trace into the JSON the page reads and draws the views into images through viz/paint. The
+// wasm main package wraps it for JavaScript; tests use it natively.
+package webapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/attnscope/attnscope/engine/gguf"
+	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/quant"
+	"github.com/attnscope/attnscope/engine/trace"
+)
+
+// MaxModelBytes is the largest model file the page loads: wasm32 addresses 4 GiB, and the engine
+// needs the file plus its working copies of the weights.
+const MaxModelBytes int64 = 1 << 30
+
+// MaxPromptBytes bounds the text of one run in the page.
+const MaxPromptBytes = 1 << 16
+
+// MaxTokens bounds the tokens one run generates.
+const MaxTokens = 1024
+
+// Errors the page shows in plain words.
+var (
+	ErrNotGGUF  = errors.New("this is not a GGUF model file (it does not start with the bytes \"GGUF\")")
+	ErrTooLarge = errors.New("the model is too large for the browser")
+	ErrNoModel  = errors.New("no model is loaded")
+	ErrNoTrace  = errors.New("nothing has run yet")
+	ErrStopped  = errors.New("stopped")
+)
+
+// CheckHeader checks a model before its bytes are read: size (the whole file) and its first bytes.
+func CheckHeader(head []byte, size int64) error {
+	if size > MaxModelBytes {
+		return fmt.Errorf("%w: %s, the page loads at most %s", ErrTooLarge, humanBytes(size), humanBytes(MaxModelBytes))
+	}
+	if size < 4 || len(head) < 4 || string(head[:4]) != "GGUF" {
+		return ErrNotGGUF
+	}
+	return nil
+}
+
+// Info are the facts about a loaded model that the page shows.
+type Info struct {
+	Arch    string `json:"arch"`
+	Name    string `json:"name"`
+	NLayer  int    `json:"nLayer"`
+	NHead   int    `json:"nHead"`
+	NKVHead int    `json:"nKVHead"`
+	NCtx    int    `json:"nCtx"`
+	NVocab  int    `json:"nVocab"`
+	NEmbd   int    `json:"nEmbd"`
+	Quant   string `json:"quant"`
+	Bytes   int64  `json:"bytes"`
+	Causal  bool   `json:"causal"`
+	// Positional is the model's position scheme (rope, learned, ...).
+	Positional string `json:"positional"`
+}
+
+// Load checks and loads a model held in memory.
+func Load(data []byte) (*infer.Loaded, Info, error) {
+	if err := CheckHeader(data, int64(len(data))); err != nil {
+		return nil, Info{}, err
+	}
+	l, err := infer.Read(bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil {
+		return nil, Info{}, explain(err)
+	}
+	cfg := l.Model.Config()
+	info := Info{Arch: cfg.Arch, Name: cfg.Name, NLayer: cfg.NLayer, NHead: cfg.NHead, NKVHead: cfg.NKVHead,
+		NCtx: cfg.NCtx, NVocab: cfg.NVocab, NEmbd: cfg.NEmbd, Bytes: int64(len(data)), Causal: cfg.Causal,
+		Positional: cfg.Positional, Quant: quantName(l.File)}
+	return l, info, nil
+}
+
+// explain words loader errors for the page.
+func explain(err error) error {
+	switch {
+	case errors.Is(err, gguf.ErrNotGGUF):
+		return ErrNotGGUF
+	case errors.Is(err, gguf.ErrUnknownType):
+		return fmt.Errorf("unsupported tensor type (the engine reads F32, F16, BF16 and the ggml Q4/Q5/Q8/K quantizations): %w", err)
+	case errors.Is(err, gguf.ErrTruncated):
+		return fmt.Errorf("the file is incomplete (was the download cut short?): %w", err)
+	}
+	return err
+}
+
+// quantName is general.file_type's name, or else the type holding most of the tensor bytes.
+func quantName(f *gguf.File) string {
+	s := f.Summary()
+	if s.FileTypeName != "" {
+		return s.FileTypeName
+	}
+	best := quant.Type(0)
+	var most int64 = -1
+	for _, tc := range s.Types {
+		if tc.Bytes > most {
+			best, most = tc.Type, tc.Bytes
+		}
+	}
+	if most < 0 {
+		return ""
+	}
+	return best.String()
+}
+
+// RunOptions are a run's generation settings as the page passes them.
+type RunOptions struct {
+	MaxTokens   int     `json:"maxTokens"`
+	Temperature float32 `json:"temperature"`
+	TopK        int     `json:"topK"`
+	TopP        float32 `json:"topP"`
+	Seed        uint64  `json:"seed"`
+}
+
+// RunResult is what a run returns to the page.
+type RunResult struct {
+	PromptTokens []int32 `json:"promptTokens"`
+	Generated    []int32 `json:"generated"`
+	Text         string  `json:"text"`
+	StoppedAtEOS bool    `json:"stoppedAtEOS"`
+	Stopped      bool    `json:"stopped"`
+	PrefillSecs  float64 `json:"prefillSeconds"`
+	DecodeSecs   float64 `json:"decodeSeconds"`
+}
+
+// PrefillChunk is the most prompt tokens evaluated between two yields.
+const PrefillChunk = 64
+
+// Run evaluates text with attention capture and then generates up to o.MaxTokens tokens (an
+// encoder only evaluates the prompt). Every generated token is evaluated too, so the trace covers
+// the prompt and then all generated tokens. yield (optional) runs after the prompt's chunks and
+// after each token; when it returns an error the run stops there and keeps what it has. step
+// (optional) sees each generated token.
+func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield func() error, step func(id int32, piece string)) (*infer.Session, *RunResult, error) {
+	if l == nil {
+		return nil, nil, ErrNoModel
+	}
+	if len(text) > MaxPromptBytes {
+		return nil, nil, fmt.Errorf("the text is too long: %d bytes (at most %d)", len(text), MaxPromptBytes)
+	}
+	if o.MaxTokens < 0 || o.MaxTokens > MaxTokens {
+		return nil, nil, fmt.Errorf("maxTokens %d: use 0 to %d", o.MaxTokens, MaxTokens)
+	}
+	sopts := infer.SamplerOptions{Temperature: o.Temperature, TopK: o.TopK, TopP: o.TopP, Seed: o.Seed}
+	if err := sopts.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if yield == nil {
+		yield = func() error { return nil }
+	}
+	s := l.NewSession(infer.Options{Capture: true})
+	ids, toks, err := s.Tokenize(text, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil, infer.ErrEmptyPrompt
+	}
+	if len(ids) > s.Cache.Capacity() {
+		return nil, nil, fmt.Errorf("the text is %d tokens; the model's context holds %d", len(ids), s.Cache.Capacity())
+	}
+	res := &RunResult{PromptTokens: ids, Generated: []int32{}}
+	nv := l.Model.Config().NVocab
+	var logits []float32
+	t0 := now()
+	for i := 0; i < len(ids); i += PrefillChunk {
+		j := min(i+PrefillChunk, len(ids))
+		b, err := s.Eval(ids[i:j], toks[i:j], false)
+		if err != nil {
+			return nil, nil, err
+		}
+		logits = b.Logits
+		if len(logits) > nv {
+			logits = logits[len(logits)-nv:]
+		}
+		if err := stopped(ctx, yield); err != nil {
+			res.Stopped = true
+			return s, res, nil
+		}
+	}
+	res.PrefillSecs = since(t0)
+	if !l.Model.HasLMHead() {
+		return s, res, nil
+	}
+	smp := infer.NewSampler(sopts)
+	eos := s.Tok.Vocab().EOS
+	var text2 []byte
+	t1 := now()
+	for len(res.Generated) < o.MaxTokens && s.Cache.Len() < s.Cache.Capacity() {
+		id := smp.Sample(logits)
+		res.Generated = append(res.Generated, id)
+		piece := s.Tok.Piece(id)
+		text2 = append(text2, piece...)
+		if logits, err = s.Step(id); err != nil {
+			return s, res, err
+		}
+		if step != nil {
+			step(id, string(piece))
+		}
+		if id == eos {
+			res.StoppedAtEOS = true
+			break
+		}
+		if err := stopped(ctx, yield); err != nil {
+			res.Stopped = true
+			break
+		}
+	}
+	res.DecodeSecs = since(t1)
+	res.Text = string(bytes.ToValidUTF8(text2, []byte("\uFFFD")))
+	return s, res, nil
+}
+
+func stopped(ctx context.Context, yield func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return yield()
+}
+
+// TraceJSON is a trace in the page's layout: the tokens, then per layer and head the dense
+// attention (head, query, key) over all tokens, zeros where a key was hidden.
+type TraceJSON struct {
+	Tokens     []trace.Token    `json:"tokens"`
+	Model      trace.Model      `json:"model"`
+	Positional trace.Positional `json:"positional"`
+	Layers     []LayerJSON      `json:"layers"`
+	KV         []trace.Step     `json:"kv"`
+}
+
+// LayerJSON is one layer's heads, (head, query, key).
+type LayerJSON struct {
+	Heads [][][]F32 `json:"heads"`
+}
+
+// F32 marshals a float32 with the shortest representation that reads back exactly (NaN as null).
+type F32 float32
+
+// MarshalJSON implements json.Marshaler.
+func (f F32) MarshalJSON() ([]byte, error) {
+	x := float64(f)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, x, 'g', -1, 32), nil
+}
+
+// Trace converts t to the page's layout.
+func Trace(t *trace.Trace) *TraceJSON {
+	out := &TraceJSON{Tokens: t.Tokens, Model: t.Model, Positional: t.Positional, KV: t.Steps}
+	if out.Tokens == nil {
+		out.Tokens = []trace.Token{}
+	}
+	n := len(t.Tokens)
+	for l := range t.Attn {
+		var layer LayerJSON
+		for h := range t.Attn[l] {
+			dense := t.Dense(l, h, n)
+			m := make([][]F32, len(dense))
+			for q, row := range dense {
+				m[q] = make([]F32, len(row))
+				for k, v := range row {
+					m[q][k] = F32(v)
+				}
+			}
+			layer.Heads = append(layer.Heads, m)
+		}
+		out.Layers = append(out.Layers, layer)
+	}
+	return out
+}
+
+// TraceBytes is Trace(t) as JSON.
+func TraceBytes(t *trace.Trace) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(Trace(t))
+	return buf.Bytes(), err
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, u := float64(n), 0
+	for v >= unit && u < 4 {
+		v /= unit
+		u++
+	}
+	return fmt.Sprintf("%.1f %s", v, []string{"B", "KiB", "MiB", "GiB", "TiB"}[u])
+}
+
+func now() time.Time { return time.Now() }
+
+func since(t time.Time) float64 { return time.Since(t).Seconds() }
