@@ -1,8 +1,13 @@
 // Package kernels holds the numerical inner loops of the engine: normalizations, softmax,
-// positional rotations, activations and attention rows. Every function writes into a
-// caller-provided destination and allocates nothing; lengths that do not match panic with a
-// "kernels: ..." message. The functions here are the plain-Go reference versions; faster
-// variants must agree with them.
+// positional rotations, activations, dot products and attention rows. Every function writes
+// into a caller-provided destination and allocates nothing; lengths that do not match panic
+// with a "kernels: ..." message.
 //
-// Imports: the standard library and engine/quant.
+// Each kernel has a plain-Go version, the reference. Where the simd experiment is built in
+// (GOEXPERIMENT=simd) on amd64, files named *_simd.go add vector versions on AVX2 or AVX-512,
+// chosen at run time from the CPU's features (SIMD reports which); they compute the same
+// operations in the same order and return the same bits, which differential and fuzz tests
+// check. Files named *_plain.go stand in for them in other builds.
+//
+// Imports: the standard library (simd/archsimd in *_simd.go) and engine/quant.
 package kernels

@@ -8,10 +8,48 @@ import "math"
 // vectors, so that the engine agrees with llama.cpp as closely as floating point allows. A SIMD
 // implementation of the same order gives bit-identical results.
 
-// FMA32 returns a·b + c with a single rounding to float32. (The product of two float32 values
-// is exact in float64, so only the final rounding to float32 can differ from a native
-// single-precision fused multiply-add, and only in rare double-rounding cases.)
-func FMA32(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
+// FMA32 returns a·b + c with a single rounding to float32, as a hardware single-precision fused
+// multiply-add does. The product of two float32 values is exact in float64, so p + c rounded
+// to float64 differs from the exact value only by a residual below half a float64 ulp; that
+// residual can change the float32 rounding only when the float64 sum falls exactly halfway
+// between two float32 values, and there it decides the direction. (Rounding through float64
+// without that correction would double-round in those cases.) SIMD kernels using the FMA
+// instructions therefore agree with the plain ones bit for bit.
+func FMA32(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	s := p + float64(c)
+	bits := math.Float64bits(s)
+	// A float32 midpoint in the normal range has its low 29 mantissa bits equal to 1<<28.
+	if bits>>52&0x7ff >= 1023-126 && bits&(1<<29-1) != 1<<28 {
+		return float32(s)
+	}
+	return fma32Slow(p, float64(c), s)
+}
+
+// fma32Slow finishes FMA32 when s = p + c (rounded) is a possible float32 midpoint or lies in
+// the float32 subnormal range: the residual of the addition (Knuth's two-sum) breaks the tie.
+func fma32Slow(p, c, s float64) float32 {
+	r := float32(s)
+	bv := s - p
+	e := (p - (s - bv)) + (c - bv)
+	if e == 0 || e != e || float64(r) == s {
+		return r
+	}
+	// The other float32 candidate on the far side of s from r.
+	g := math.Nextafter32(r, float32(math.Copysign(math.Inf(1), s-float64(r))))
+	rv, gv := float64(r), float64(g)
+	if math.IsInf(rv, 0) {
+		rv = math.Copysign(0x1p128, rv)
+	}
+	if (rv+gv)/2 != s {
+		return r
+	}
+	// s is exactly halfway: the exact value lies on the side of e.
+	if (e > 0) == (gv > rv) {
+		return g
+	}
+	return r
+}
 
 // reduce16 adds 16 lanes as a 512-bit horizontal add does: halves, then quarters, then pairs.
 func reduce16(x *[16]float32) float32 {
@@ -31,6 +69,14 @@ func reduce16(x *[16]float32) float32 {
 //	s = reduce16(acc); for the tail: s = fma(a[i], b[i], s)
 func DotLanes(a, b []float32) float32 {
 	checkLen("DotLanes", len(a), len(b))
+	if simdLevel != 0 {
+		return dotLanesSIMD(a, b)
+	}
+	return dotLanesPlain(a, b)
+}
+
+// dotLanesPlain is DotLanes in plain Go.
+func dotLanesPlain(a, b []float32) float32 {
 	var acc [16]float32
 	n := len(a) &^ 15
 	for i := 0; i < n; i += 16 {
@@ -52,6 +98,14 @@ func DotLanes(a, b []float32) float32 {
 // summed sequentially.
 func DotBlocked(a, b []float32) float32 {
 	checkLen("DotBlocked", len(a), len(b))
+	if simdLevel != 0 && len(a) >= 64 {
+		return dotBlockedSIMD(a, b)
+	}
+	return dotBlockedPlain(a, b)
+}
+
+// dotBlockedPlain is DotBlocked in plain Go.
+func dotBlockedPlain(a, b []float32) float32 {
 	var acc [4][16]float32
 	n := len(a) &^ 63
 	for i := 0; i < n; i += 64 {

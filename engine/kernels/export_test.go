@@ -1,0 +1,22 @@
+package kernels
+
+// Plain-Go versions of the SIMD kernels, for differential tests and side-by-side benchmarks.
+var (
+	DotLanesPlain   = dotLanesPlain
+	DotBlockedPlain = dotBlockedPlain
+)
+
+var detectedLevel = simdLevel
+
+// UseSIMD switches the kernels between their SIMD versions (on, where the CPU has them) and
+// their plain versions, returning a function that restores the previous choice. Tests that
+// call it must not run in parallel.
+func UseSIMD(on bool) (restore func()) {
+	prev := simdLevel
+	if on {
+		simdLevel = detectedLevel
+	} else {
+		simdLevel = simdNone
+	}
+	return func() { simdLevel = prev }
+}

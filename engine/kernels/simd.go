@@ -1,0 +1,21 @@
+package kernels
+
+// Vector instruction sets the kernels may run on (see simdLevel).
+const (
+	simdNone   = 0 // plain Go
+	simdAVX2   = 1 // 256-bit vectors with fused multiply-add
+	simdAVX512 = 2 // 512-bit vectors (AVX-512 F, CD, BW, DQ, VL)
+)
+
+// SIMD names the vector instruction set the kernels use on this machine: "avx512", "avx2" or
+// "none" (plain Go: another architecture, a CPU without AVX2 and FMA, or a build without the
+// simd experiment).
+func SIMD() string {
+	switch simdLevel {
+	case simdAVX512:
+		return "avx512"
+	case simdAVX2:
+		return "avx2"
+	}
+	return "none"
+}

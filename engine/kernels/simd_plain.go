@@ -1,0 +1,9 @@
+//go:build !(goexperiment.simd && amd64)
+
+package kernels
+
+// Without the simd experiment (or off amd64) every kernel runs its plain-Go version.
+var simdLevel = simdNone
+
+func dotLanesSIMD(a, b []float32) float32   { return dotLanesPlain(a, b) }
+func dotBlockedSIMD(a, b []float32) float32 { return dotBlockedPlain(a, b) }

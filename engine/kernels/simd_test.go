@@ -1,0 +1,138 @@
+package kernels_test
+
+import (
+	"math"
+	"math/big"
+	"testing"
+
+	"github.com/attnscope/attnscope/engine/kernels"
+)
+
+// sameBits reports whether x and y are the same float32, any NaN matching any NaN.
+func sameBits(x, y float32) bool {
+	if x != x || y != y {
+		return x != x && y != y
+	}
+	return math.Float32bits(x) == math.Float32bits(y)
+}
+
+// fmaExact is a·b+c computed exactly and rounded once to float32 (ties to even).
+func fmaExact(a, b, c float32) float32 {
+	x := new(big.Float).SetPrec(400).SetFloat64(float64(a))
+	x.Mul(x, new(big.Float).SetFloat64(float64(b)))
+	x.Add(x, new(big.Float).SetFloat64(float64(c)))
+	f, _ := x.Float32()
+	return f
+}
+
+func TestFMA32CorrectlyRounded(t *testing.T) {
+	// 0x1.0001p-12 · 0x1.fffep-13 = 2⁻²⁴ − 2⁻⁵⁶: added to 1+2⁻²³ it lands just below the
+	// midpoint 1+2⁻²³+2⁻²⁴, which rounding through float64 reaches exactly and then ties up.
+	a, b, c := float32(0x1.0001p-12), float32(0x1.fffep-13), float32(0x1.000002p0)
+	if got, want := kernels.FMA32(a, b, c), float32(0x1.000002p0); got != want {
+		t.Errorf("FMA32(%x, %x, %x) = %x, want %x", a, b, c, got, want)
+	}
+	if got, want := kernels.FMA32(-a, b, -c), float32(-0x1.000002p0); got != want {
+		t.Errorf("FMA32(%x, %x, %x) = %x, want %x", -a, b, -c, got, want)
+	}
+	r := newRand(71)
+	check := func(a, b, c float32) {
+		t.Helper()
+		if got, want := kernels.FMA32(a, b, c), fmaExact(a, b, c); !sameBits(got, want) {
+			t.Fatalf("FMA32(%x, %x, %x) = %x, want %x", a, b, c, got, want)
+		}
+	}
+	for i := 0; i < 200000; i++ {
+		a := float32(math.Ldexp(r.Float64()+0.5, r.IntN(80)-40))
+		b := float32(math.Ldexp(r.Float64()+0.5, r.IntN(80)-40))
+		if r.IntN(2) == 0 {
+			a = -a
+		}
+		// c near the product makes cancellation; c a round number near 1 makes midpoints.
+		var c float32
+		switch r.IntN(3) {
+		case 0:
+			c = float32(math.Ldexp(r.NormFloat64(), r.IntN(80)-40))
+		case 1:
+			c = -a * b * float32(1+math.Ldexp(r.NormFloat64(), -20))
+		default:
+			a = float32(math.Ldexp(1+math.Ldexp(float64(r.IntN(1<<10)), -23), -12))
+			b = float32(math.Ldexp(1-math.Ldexp(float64(r.IntN(1<<10)), -23), -12))
+			c = float32(math.Ldexp(1, r.IntN(4)-2)) * float32(1+math.Ldexp(float64(r.IntN(8)), -23))
+		}
+		check(a, b, c)
+	}
+	// Subnormal results and the edges of the range.
+	for i := 0; i < 50000; i++ {
+		a := float32(math.Ldexp(r.Float64()+0.5, -70-r.IntN(20)))
+		b := float32(math.Ldexp(r.Float64()+0.5, -60-r.IntN(10)))
+		c := float32(math.Ldexp(r.NormFloat64(), -140-r.IntN(9)))
+		check(a, b, c)
+	}
+	big := float32(math.MaxFloat32)
+	for _, v := range [][3]float32{{big, 1, big}, {big, 1, -big}, {big, -1, -big}, {0, 0, 0}, {-0.0, 1, 0}, {1, float32(math.Inf(1)), -1}} {
+		check(v[0], v[1], v[2])
+	}
+}
+
+// simdInputs returns vector pairs of length n for the differential tests: values of many
+// magnitudes, signed zeros, and now and then an infinity or a NaN.
+func simdInputs(seed uint64, n int) [][2][]float32 {
+	r := newRand(seed)
+	special := func() []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			switch r.IntN(50) {
+			case 0:
+				x[i] = float32(math.Inf(1 - 2*r.IntN(2)))
+			case 1:
+				x[i] = float32(math.NaN())
+			case 2:
+				x[i] = float32(math.Copysign(0, r.NormFloat64()))
+			default:
+				x[i] = float32(math.Ldexp(r.NormFloat64(), r.IntN(60)-30))
+			}
+		}
+		return x
+	}
+	return append(dotInputs(seed, n), [2][]float32{special(), special()})
+}
+
+func TestDotSIMDMatchesPlain(t *testing.T) {
+	t.Logf("SIMD: %s", kernels.SIMD())
+	lengths := []int{}
+	for n := 0; n <= 200; n++ {
+		lengths = append(lengths, n)
+	}
+	lengths = append(lengths, 255, 256, 257, 511, 1000, 1024, 4096, 4099)
+	for _, n := range lengths {
+		for k, in := range simdInputs(uint64(n)+100, n) {
+			a, b := in[0], in[1]
+			if got, want := kernels.DotLanes(a, b), kernels.DotLanesPlain(a, b); !sameBits(got, want) {
+				t.Errorf("n=%d input %d: DotLanes %x, plain %x", n, k, got, want)
+			}
+			if got, want := kernels.DotBlocked(a, b), kernels.DotBlockedPlain(a, b); !sameBits(got, want) {
+				t.Errorf("n=%d input %d: DotBlocked %x, plain %x", n, k, got, want)
+			}
+		}
+	}
+}
+
+func FuzzDotSIMD(f *testing.F) {
+	f.Add([]byte{})
+	seed := make([]byte, 6*300)
+	r := newRand(72)
+	for i := range seed {
+		seed[i] = byte(r.Uint32())
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, b := fuzzVectors(data)
+		if got, want := kernels.DotLanes(a, b), kernels.DotLanesPlain(a, b); !sameBits(got, want) {
+			t.Errorf("n=%d: DotLanes %x, plain %x", len(a), got, want)
+		}
+		if got, want := kernels.DotBlocked(a, b), kernels.DotBlockedPlain(a, b); !sameBits(got, want) {
+			t.Errorf("n=%d: DotBlocked %x, plain %x", len(a), got, want)
+		}
+	})
+}
