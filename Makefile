@@ -16,10 +16,10 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 
 # Debian packages each target needs beyond Go and make.
-DEPS_TEST := fonts-nanum
+DEPS_TEST := fonts-nanum chromium
 DEPS_RUN := fonts-nanum
 
-.PHONY: all build test test-nosimd run bench fuzz clean deps-test deps-run vet
+.PHONY: all build test test-nosimd run wasm bench fuzz clean deps-test deps-run vet
 
 all: build
 
@@ -41,10 +41,16 @@ test: deps-test vet
 	$(GO) test -count=1 ./...
 	GOEXPERIMENT= $(GO) test -count=1 ./engine/...
 
-run: deps-run build
-	@if [ ! -f "$(MODEL)" ]; then echo "no model at $(MODEL): pass MODEL=path/to/model.gguf" >&2; exit 1; fi
-	$(BIN)/attnscope inspect --model "$(MODEL)"
-	$(BIN)/attnscope run --model "$(MODEL)" --prompt "$(PROMPT)" --max-tokens 48 --temperature 0
+# The browser app: the wasm engine and the page, served by our own server on 127.0.0.1:$(PORT).
+PORT ?= 8080
+WEB := web
+
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WEB)/attnscope.wasm ./wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WEB)/wasm_exec.js
+
+run: deps-run build wasm
+	$(BIN)/attnscope serve --port $(PORT) --dir $(WEB) --models models
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./engine/...

@@ -157,8 +157,19 @@ func (v *Viewer) generation(t *trace.Trace, width int) *image.RGBA {
 		labels[l] = fmt.Sprintf("L%d", l)
 	}
 	m := paint.Map{Rows: rows, Keys: n}
-	img, _ := paint.Heatmap(m, paint.TraceTokens(t), paint.HeatmapOptions{Width: width, Fonts: v.Fonts,
+	img, l := paint.Heatmap(m, paint.TraceTokens(t), paint.HeatmapOptions{Width: width, Fonts: v.Fonts,
 		Title: fmt.Sprintf("%s · token %d %q: attention per layer (mean over heads)", title(t), q, t.Tokens[q].Text)})
+	// The rows are layers, not tokens: replace the row labels.
+	for i := 0; i < l.Rows.Cells; i++ {
+		r := l.RowLabelRect(i)
+		if r.Empty() {
+			continue
+		}
+		lo, _ := l.Rows.Tokens(i)
+		paint.FillRect(img, image.Rect(l.Bounds.Min.X, r.Min.Y, l.Grid.Min.X-1, r.Max.Y), color.White)
+		lab := labels[min(lo, len(labels)-1)]
+		v.Fonts.Draw(img, l.Grid.Min.X-4-v.Fonts.Width(lab), r.Max.Y-v.Fonts.Descent(), lab, color.Black)
+	}
 	return img
 }
 

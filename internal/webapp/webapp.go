@@ -140,10 +140,10 @@ const PrefillChunk = 64
 
 // Run evaluates text with attention capture and then generates up to o.MaxTokens tokens (an
 // encoder only evaluates the prompt). Every generated token is evaluated too, so the trace covers
-// the prompt and then all generated tokens. yield (optional) runs after the prompt's chunks and
+// the prompt and then all generated tokens. yield (optional) gets the session after the prompt's chunks and
 // after each token; when it returns an error the run stops there and keeps what it has. step
 // (optional) sees each generated token.
-func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield func() error, step func(id int32, piece string)) (*infer.Session, *RunResult, error) {
+func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield func(s *infer.Session) error, step func(id int32, piece string)) (*infer.Session, *RunResult, error) {
 	if l == nil {
 		return nil, nil, ErrNoModel
 	}
@@ -158,7 +158,7 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 		return nil, nil, err
 	}
 	if yield == nil {
-		yield = func() error { return nil }
+		yield = func(*infer.Session) error { return nil }
 	}
 	s := l.NewSession(infer.Options{Capture: true})
 	ids, toks, err := s.Tokenize(text, true)
@@ -185,7 +185,7 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 		if len(logits) > nv {
 			logits = logits[len(logits)-nv:]
 		}
-		if err := stopped(ctx, yield); err != nil {
+		if err := stopped(ctx, s, yield); err != nil {
 			res.Stopped = true
 			return s, res, nil
 		}
@@ -213,7 +213,7 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 			res.StoppedAtEOS = true
 			break
 		}
-		if err := stopped(ctx, yield); err != nil {
+		if err := stopped(ctx, s, yield); err != nil {
 			res.Stopped = true
 			break
 		}
@@ -223,11 +223,11 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	return s, res, nil
 }
 
-func stopped(ctx context.Context, yield func() error) error {
+func stopped(ctx context.Context, s *infer.Session, yield func(*infer.Session) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return yield()
+	return yield(s)
 }
 
 // TraceJSON is a trace in the page's layout: the tokens, then per layer and head the dense

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/internal/shareddata"
 )
 
@@ -44,7 +45,7 @@ func TestRunAndViews(t *testing.T) {
 		t.Errorf("info %+v", info)
 	}
 	yields := 0
-	s, res, err := Run(context.Background(), l, "Once upon a time", RunOptions{MaxTokens: 8}, func() error { yields++; return nil }, nil)
+	s, res, err := Run(context.Background(), l, "Once upon a time", RunOptions{MaxTokens: 8}, func(*infer.Session) error { yields++; return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestRunAndViews(t *testing.T) {
 	if _, err := vw.Render(s.Trace); err == nil {
 		t.Errorf("layer 9 rendered")
 	}
-	_, stopped, err := Run(context.Background(), l, "Once upon a time", RunOptions{MaxTokens: 8}, func() error { return ErrStopped }, nil)
+	_, stopped, err := Run(context.Background(), l, "Once upon a time", RunOptions{MaxTokens: 8}, func(*infer.Session) error { return ErrStopped }, nil)
 	if err != nil || !stopped.Stopped {
 		t.Errorf("stop: %v %+v", err, stopped)
 	}

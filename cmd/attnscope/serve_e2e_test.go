@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/attnscope/attnscope/internal/shareddata"
+	"github.com/attnscope/attnscope/internal/webapp"
+)
+
+// findChromium returns the headless browser to drive, or skips (fails when test data is required).
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no chromium on PATH: the browser end-to-end test needs it (make deps-test installs Debian's chromium)"
+	if shareddata.Required() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// buildPage copies the page into a fresh directory with a freshly built attnscope.wasm and the
+// toolchain's wasm_exec.js.
+func buildPage(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join("..", "..", "web")
+	for _, name := range []string{"index.html", "embed.html", "app.js", "boot.js", "style.css"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	goTool := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	if _, err := os.Stat(goTool); err != nil {
+		goTool = "go"
+	}
+	cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "attnscope.wasm"), "../../wasm")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the wasm: %v\n%s", err, out)
+	}
+	out, err := exec.Command(goTool, "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "lib", "wasm", "wasm_exec.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+type pageTrace struct {
+	Tokens []struct {
+		ID   int32  `json:"id"`
+		Text string `json:"text"`
+	} `json:"tokens"`
+	Layers []struct {
+		Heads [][][]float64 `json:"heads"`
+	} `json:"layers"`
+	KV []json.RawMessage `json:"kv"`
+}
+
+type runResult struct {
+	PromptTokens []int32 `json:"promptTokens"`
+	Generated    []int32 `json:"generated"`
+	Text         string  `json:"text"`
+	DecodeSecs   float64 `json:"decodeSeconds"`
+	Ms           float64 `json:"ms"`
+	MaxGap       float64 `json:"maxGap"`
+	AtMs         float64 `json:"atMs"`
+}
+
+// TestBrowserApp loads the page in headless Chromium, runs stories260K through the JS API and
+// checks the ids against llama.cpp, the trace against the native engine and the drawn views.
+func TestBrowserApp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the browser end-to-end test builds the wasm and starts Chromium")
+	}
+	chrome := findChromium(t)
+	modelPath := shareddata.Path(t, "models/stories260K.gguf")
+	ref := shareddata.LoadReference(t, "stories260K.json")
+	var want []int32
+	if v := ref.Variant("stories260K.gguf", false); v != nil {
+		for _, r := range v.Results {
+			if r.Prompt == "Once upon a time" && r.Greedy != nil && len(r.Greedy.IDs) >= 8 {
+				want = r.Greedy.IDs[:8]
+			}
+		}
+	}
+	if want == nil {
+		t.Fatal("stories260K.json has no greedy ids for \"Once upon a time\"")
+	}
+	start := time.Now()
+	web := buildPage(t)
+	t.Logf("wasm built in %.1f s", time.Since(start).Seconds())
+	models := t.TempDir()
+	modelBytes, err := os.ReadFile(modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(models, "stories260K.gguf"), modelBytes, 0o644)
+	notModel := filepath.Join(t.TempDir(), "notes.gguf")
+	os.WriteFile(notModel, []byte("these are notes, not a model\n"), 0o644)
+	srv := httptest.NewServer(newServeHandler(web, models))
+	defer srv.Close()
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", "new"),
+		chromedp.NoSandbox,
+		chromedp.Flag("use-angle", "swiftshader"),
+		chromedp.Flag("enable-unsafe-swiftshader", true),
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	var logs []string
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }))
+	defer cancel()
+	defer func() {
+		if t.Failed() && len(logs) > 0 {
+			t.Logf("browser errors:\n%s", strings.Join(logs, "\n"))
+		}
+	}()
+
+	eval := func(what, expr string, out any) {
+		t.Helper()
+		ectx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		raw, err := chromedp.Run(ectx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s: %v (%.200s)", what, err, raw)
+		}
+	}
+
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/index.html")); err != nil {
+		t.Fatal(err)
+	}
+	var readyMs float64
+	eval("ready", `attnscope.ready.then(a => a.readyMs)`, &readyMs)
+	var info webapp.Info
+	eval("loadModel", `attnscope.loadModel('models/stories260K.gguf')`, &info)
+	if info.Arch != "llama" || info.NLayer != 5 || info.Bytes != int64(len(modelBytes)) {
+		t.Errorf("model facts %+v", info)
+	}
+	const runJS = `(async () => {
+		let last = performance.now(), maxGap = 0, going = true;
+		const tick = () => { const now = performance.now(); maxGap = Math.max(maxGap, now - last); last = now; if (going) requestAnimationFrame(tick); };
+		requestAnimationFrame(tick);
+		const t0 = performance.now();
+		const r = await attnscope.run(%s, {maxTokens: 8, temperature: 0});
+		r.ms = performance.now() - t0;
+		r.atMs = performance.now();
+		going = false;
+		r.maxGap = maxGap;
+		return r;
+	})()`
+	var res runResult
+	eval("run", fmt.Sprintf(runJS, `'Once upon a time'`), &res)
+	if !slices.Equal(res.Generated, want) {
+		t.Errorf("page generated %v, llama.cpp %v", res.Generated, want)
+	}
+
+	// The same run natively: ids and every attention weight must agree.
+	l, _, err := webapp.Load(modelBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nativeStart := time.Now()
+	s, nres, err := webapp.Run(context.Background(), l, "Once upon a time", webapp.RunOptions{MaxTokens: 8}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nativeSecs := time.Since(nativeStart).Seconds()
+	var traceStr string
+	eval("trace", `JSON.stringify(attnscope.trace())`, &traceStr)
+	var got pageTrace
+	if err := json.Unmarshal([]byte(traceStr), &got); err != nil {
+		t.Fatal(err)
+	}
+	compareTrace(t, &got, s.Trace.Tokens, webapp.Trace(s.Trace))
+
+	shots := os.Getenv("ATTNSCOPE_E2E_SHOTS") // a directory to keep the views' pictures in
+	for _, view := range webapp.Views {
+		var dataURL string
+		eval("show "+view, fmt.Sprintf(`(() => { attnscope.show(%q, {layer: 1, head: 2, token: -1}); return document.getElementById('view').toDataURL('image/png'); })()`, view), &dataURL)
+		img := decodeDataURL(t, dataURL)
+		checkDrawn(t, view, img)
+		if shots != "" {
+			os.WriteFile(filepath.Join(shots, view+".png"), pngBytes(t, dataURL), 0o644)
+		}
+	}
+	var pngLen int
+	eval("exportPNG", `attnscope.exportPNG().then(b => b.type === 'image/png' ? b.size : -1)`, &pngLen)
+	if pngLen < 1000 {
+		t.Errorf("exportPNG: %d bytes", pngLen)
+	}
+
+	// A file that is not a model: the page says so, and a model still runs afterwards.
+	uctx, ucancel := context.WithTimeout(ctx, 20*time.Second)
+	defer ucancel()
+	if _, err := chromedp.Run(uctx, chromedp.SetUploadFiles("#file", []string{notModel})); err != nil {
+		t.Fatalf("uploading a non-GGUF file: %v", err)
+	}
+	errText, err := chromedp.Run(uctx, chromedp.Poll[string](`document.getElementById('error').textContent`, chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		t.Fatalf("waiting for the error of a non-GGUF upload: %v", err)
+	}
+	if !strings.Contains(errText, "not a GGUF") {
+		t.Errorf("error shown for a non-GGUF upload: %q", errText)
+	}
+	var rejected string
+	eval("loadModel(bytes)", `attnscope.loadModel(new Uint8Array([1,2,3,4,5])).then(() => 'loaded', e => e.message)`, &rejected)
+	if !strings.Contains(rejected, "not a GGUF") {
+		t.Errorf("loadModel(non-GGUF bytes): %q", rejected)
+	}
+	eval("reload", `fetch('models/stories260K.gguf').then(r => r.arrayBuffer()).then(b => attnscope.loadModel(b))`, &info)
+	var again runResult
+	eval("run again", fmt.Sprintf(runJS, `'Once upon a time'`), &again)
+	if !slices.Equal(again.Generated, want) {
+		t.Errorf("after the bad upload the page generated %v, want %v", again.Generated, want)
+	}
+	var hangul runResult
+	eval("run Hangul", fmt.Sprintf(runJS, `'안녕하세요 transformer'`), &hangul)
+	var nTok int
+	eval("Hangul trace", `attnscope.trace().tokens.length`, &nTok)
+	if nTok != len(hangul.PromptTokens)+len(hangul.Generated) {
+		t.Errorf("Hangul run: trace has %d tokens, run %d+%d", nTok, len(hangul.PromptTokens), len(hangul.Generated))
+	}
+
+	pageTPS := float64(len(res.Generated)) / res.DecodeSecs
+	nativeTPS := float64(len(nres.Generated)) / nres.DecodeSecs
+	t.Logf("engine ready %.0f ms after navigation; first attention map drawn %.0f ms after navigation (load + run included)", readyMs, res.AtMs)
+	t.Logf("run of 8 tokens: page %.0f ms (%.0f tokens/s decoding), native %.1f ms (%.0f tokens/s); worst frame gap during the run %.0f ms",
+		res.Ms, pageTPS, nativeSecs*1000, nativeTPS, res.MaxGap)
+	t.Logf("whole test %.1f s", time.Since(start).Seconds())
+}
+
+func compareTrace(t *testing.T, got *pageTrace, tokens any, want *webapp.TraceJSON) {
+	t.Helper()
+	if len(got.Tokens) != len(want.Tokens) {
+		t.Fatalf("page trace has %d tokens, native %d", len(got.Tokens), len(want.Tokens))
+	}
+	for i, tk := range want.Tokens {
+		if got.Tokens[i].ID != tk.ID || got.Tokens[i].Text != tk.Text {
+			t.Errorf("token %d: page %d %q, native %d %q", i, got.Tokens[i].ID, got.Tokens[i].Text, tk.ID, tk.Text)
+		}
+	}
+	if len(got.Layers) != len(want.Layers) || len(got.KV) != len(want.KV) {
+		t.Fatalf("page trace has %d layers and %d KV steps, native %d and %d", len(got.Layers), len(got.KV), len(want.Layers), len(want.KV))
+	}
+	worst := 0.0
+	for l := range want.Layers {
+		if len(got.Layers[l].Heads) != len(want.Layers[l].Heads) {
+			t.Fatalf("layer %d: %d heads, native %d", l, len(got.Layers[l].Heads), len(want.Layers[l].Heads))
+		}
+		for h, m := range want.Layers[l].Heads {
+			for q, row := range m {
+				if len(got.Layers[l].Heads[h][q]) != len(row) {
+					t.Fatalf("L%d H%d row %d: %d keys, native %d", l, h, q, len(got.Layers[l].Heads[h][q]), len(row))
+				}
+				for k, p := range row {
+					worst = math.Max(worst, math.Abs(got.Layers[l].Heads[h][q][k]-float64(p)))
+				}
+			}
+		}
+	}
+	if worst > 1e-5 {
+		t.Errorf("page and native attention differ by up to %g (want ≤ 1e-5)", worst)
+	}
+	t.Logf("page vs native attention: largest difference %g", worst)
+}
+
+func pngBytes(t *testing.T, dataURL string) []byte {
+	t.Helper()
+	b64, ok := strings.CutPrefix(dataURL, "data:image/png;base64,")
+	if !ok {
+		t.Fatalf("not a PNG data URL: %.40q", dataURL)
+	}
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func decodeDataURL(t *testing.T, dataURL string) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(pngBytes(t, dataURL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// checkDrawn fails when a view's picture is blank: it must have many colours, and the attention
+// views must show colours from the heatmap's colour map (viridis: more green/blue than red).
+func checkDrawn(t *testing.T, view string, img image.Image) {
+	t.Helper()
+	b := img.Bounds()
+	if b.Dx() < 200 || b.Dy() < 40 {
+		t.Errorf("%s view: picture is only %v", view, b.Size())
+		return
+	}
+	colours := map[[3]uint32]int{}
+	viridis := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			colours[[3]uint32{r >> 8, g >> 8, bl >> 8}]++
+			if r>>8 < 80 && g>>8 > 20 && bl>>8 > 60 { // the dark purple to teal end of viridis
+				viridis++
+			}
+		}
+	}
+	minColours := 20
+	if view == "positions" {
+		minColours = 2
+	}
+	if len(colours) < minColours {
+		t.Errorf("%s view: only %d colours: blank?", view, len(colours))
+	}
+	if (view == "model" || view == "head" || view == "generation") && viridis < 200 {
+		t.Errorf("%s view: only %d pixels in heatmap colours", view, viridis)
+	}
+}

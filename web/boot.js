@@ -1,0 +1,39 @@
+// boot.js starts the engine: it defines window.attnscope with its ready promise, then fetches and
+// runs attnscope.wasm (through wasm_exec.js, which must be loaded first). The wasm fills in the API.
+(function () {
+  'use strict';
+  const script = document.currentScript;
+  const wasmURL = (script && script.dataset.wasm) || 'attnscope.wasm';
+  let resolveReady, rejectReady;
+  const api = {
+    ready: new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject; }),
+  };
+  api._resolveReady = () => {
+    api.readyMs = performance.now();
+    resolveReady(api);
+  };
+  window.attnscope = api;
+
+  async function boot() {
+    if (typeof Go !== 'function') {
+      throw new Error('wasm_exec.js did not load, so the engine cannot start');
+    }
+    if (typeof WebAssembly !== 'object') {
+      throw new Error('this browser has no WebAssembly');
+    }
+    const go = new Go();
+    let result;
+    try {
+      result = await WebAssembly.instantiateStreaming(fetch(wasmURL), go.importObject);
+    } catch (streamErr) {
+      // A static host may send the wasm with another content type: instantiate from bytes.
+      const resp = await fetch(wasmURL);
+      if (!resp.ok) {
+        throw new Error('could not download ' + wasmURL + ' (HTTP ' + resp.status + '): build it with make wasm');
+      }
+      result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+    }
+    go.run(result.instance).then(() => rejectReady(new Error('the engine stopped')));
+  }
+  boot().catch((err) => rejectReady(err instanceof Error ? err : new Error(String(err))));
+})();
