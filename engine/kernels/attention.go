@@ -33,7 +33,11 @@ func AttentionRow(out, probs, q, k, v []float32, nKeys, stride, off int, scale f
 	// out[d] = Σ_j p[j]·v_j[d]: a product over the key axis, in the lane order of a tiled
 	// product when that axis is a multiple of 16 — always for a cache, whose padding makes every
 	// key fall in a full chunk of 16 — else in the blocked order.
-	for d := range out {
+	d0 := 0
+	if simdLevel != simdNone && (cached || nKeys%16 == 0) {
+		d0 = attnValuesSIMD(out, p, v, stride, off)
+	}
+	for d := d0; d < len(out); d++ {
 		switch {
 		case cached:
 			out[d] = dotLanesStrided(p, v, stride, off+d, true)

@@ -10,28 +10,49 @@ import (
 
 var sink float32
 
+// sides runs bench twice, as sub-benchmarks "simd" (the kernels this machine dispatches to)
+// and "plain" (the plain-Go versions), so that one run compares them side by side.
+func sides(b *testing.B, bench func(b *testing.B)) {
+	b.Run("simd="+kernels.SIMD(), bench)
+	b.Run("plain", func(b *testing.B) {
+		defer kernels.UseSIMD(false)()
+		bench(b)
+	})
+}
+
+// flops reports a GFLOP/s metric for flopsPerOp floating-point operations per iteration.
+func flops(b *testing.B, flopsPerOp float64) {
+	b.ReportMetric(flopsPerOp*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
 func BenchmarkDotLanes(b *testing.B) {
-	for _, n := range []int{64, 4096} {
+	for _, n := range []int{64, 288, 4096} {
 		r := newRand(61)
 		x, y := normal(r, n, 1), normal(r, n, 1)
 		b.Run(fmt.Sprint("n=", n), func(b *testing.B) {
-			b.SetBytes(int64(8 * n))
-			for b.Loop() {
-				sink += kernels.DotLanes(x, y)
-			}
+			sides(b, func(b *testing.B) {
+				b.SetBytes(int64(8 * n))
+				for b.Loop() {
+					sink += kernels.DotLanes(x, y)
+				}
+				flops(b, float64(2*n))
+			})
 		})
 	}
 }
 
 func BenchmarkDotBlocked(b *testing.B) {
-	for _, n := range []int{64, 4096} {
+	for _, n := range []int{64, 288, 4096} {
 		r := newRand(62)
 		x, y := normal(r, n, 1), normal(r, n, 1)
 		b.Run(fmt.Sprint("n=", n), func(b *testing.B) {
-			b.SetBytes(int64(8 * n))
-			for b.Loop() {
-				sink += kernels.DotBlocked(x, y)
-			}
+			sides(b, func(b *testing.B) {
+				b.SetBytes(int64(8 * n))
+				for b.Loop() {
+					sink += kernels.DotBlocked(x, y)
+				}
+				flops(b, float64(2*n))
+			})
 		})
 	}
 }
@@ -53,29 +74,35 @@ func BenchmarkSoftmaxChunked(b *testing.B) {
 		row := normal(newRand(64), n, 3)
 		x := make([]float32, n)
 		b.Run(fmt.Sprint("n=", n), func(b *testing.B) {
-			b.SetBytes(int64(4 * n))
-			for b.Loop() {
-				copy(x, row)
-				kernels.SoftmaxChunked(x, true)
-			}
+			sides(b, func(b *testing.B) {
+				b.SetBytes(int64(4 * n))
+				for b.Loop() {
+					copy(x, row)
+					kernels.SoftmaxChunked(x, true)
+				}
+			})
 		})
 	}
 }
 
 func BenchmarkAttentionRow(b *testing.B) {
-	const headDim = 64
-	for _, nKeys := range []int{128, 1024} {
-		r := newRand(65)
-		l := newKV(r, nKeys, 1, headDim)
-		q := normal(r, headDim, 1)
-		out, probs := make([]float32, headDim), make([]float32, nKeys)
-		scale := float32(1 / math.Sqrt(headDim))
-		b.Run(fmt.Sprint("keys=", nKeys), func(b *testing.B) {
-			b.SetBytes(int64(2 * nKeys * headDim * 4)) // the keys and values read
-			for b.Loop() {
-				kernels.AttentionRow(out, probs, q, l.k, l.v, nKeys, headDim, 0, scale, nil, true)
-			}
-			b.ReportMetric(float64(nKeys)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
-		})
+	for _, headDim := range []int{8, 64} {
+		for _, nKeys := range []int{128, 1024} {
+			r := newRand(65)
+			l := newKV(r, nKeys, 1, headDim)
+			q := normal(r, headDim, 1)
+			out, probs := make([]float32, headDim), make([]float32, nKeys)
+			scale := float32(1 / math.Sqrt(float64(headDim)))
+			b.Run(fmt.Sprintf("hd=%d/keys=%d", headDim, nKeys), func(b *testing.B) {
+				sides(b, func(b *testing.B) {
+					b.SetBytes(int64(2 * nKeys * headDim * 4)) // the keys and values read
+					for b.Loop() {
+						kernels.AttentionRow(out, probs, q, l.k, l.v, nKeys, headDim, 0, scale, nil, true)
+					}
+					b.ReportMetric(float64(nKeys)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
+					flops(b, float64(4*nKeys*headDim))
+				})
+			})
+		}
 	}
 }

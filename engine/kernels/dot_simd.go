@@ -37,6 +37,9 @@ func dotLanesSIMD(a, b []float32) float32 {
 func reduce8(h archsimd.Float32x8) float32 {
 	var q [4]float32
 	h.GetLo().Add(h.GetHi()).StoreArray(&q)
+	// Clear the upper halves of the vector registers before the scalar code that follows:
+	// mixing legacy SSE instructions with dirty 256-bit state is slow on some CPUs.
+	archsimd.ClearAVXUpperBits()
 	return (q[0] + q[2]) + (q[1] + q[3])
 }
 

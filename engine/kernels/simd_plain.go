@@ -7,3 +7,5 @@ var simdLevel = simdNone
 
 func dotLanesSIMD(a, b []float32) float32   { return dotLanesPlain(a, b) }
 func dotBlockedSIMD(a, b []float32) float32 { return dotBlockedPlain(a, b) }
+
+func attnValuesSIMD(out, p, v []float32, stride, off int) int { return 0 }

@@ -136,3 +136,83 @@ func FuzzDotSIMD(f *testing.F) {
 		}
 	})
 }
+
+// attnCase is one AttentionRow call on random data.
+type attnCase struct {
+	hd, nKeys, stride, off int
+	cached                 bool
+	q, k, v, bias          []float32
+}
+
+func newAttnCase(seed uint64, hd, nKeys, nKVHead int, cached, bias bool) attnCase {
+	r := newRand(seed)
+	stride := hd * nKVHead
+	c := attnCase{hd: hd, nKeys: nKeys, stride: stride, off: hd * (nKVHead - 1), cached: cached}
+	c.q = normal(r, hd, 1)
+	c.k = normal(r, nKeys*stride, 1)
+	c.v = normal(r, nKeys*stride, 1)
+	if bias {
+		c.bias = normal(r, nKeys, 2)
+		c.bias[r.IntN(nKeys)] = float32(math.Inf(-1))
+	}
+	return c
+}
+
+func (c attnCase) run() (out, probs []float32) {
+	out, probs = make([]float32, c.hd), make([]float32, c.nKeys)
+	kernels.AttentionRow(out, probs, c.q, c.k, c.v, c.nKeys, c.stride, c.off, 0.3, c.bias, c.cached)
+	return out, probs
+}
+
+// TestAttentionRowSIMDMatchesPlain runs AttentionRow with the SIMD kernels and with the plain
+// ones and requires the same bits.
+func TestAttentionRowSIMDMatchesPlain(t *testing.T) {
+	seed := uint64(0)
+	for _, hd := range []int{4, 8, 12, 16, 24, 64, 72, 128} {
+		for _, nKeys := range []int{1, 2, 7, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 100, 128, 257} {
+			for _, cached := range []bool{false, true} {
+				seed++
+				c := newAttnCase(seed, hd, nKeys, 1+int(seed%3), cached, seed%4 == 0)
+				out, probs := c.run()
+				restore := kernels.UseSIMD(false)
+				pOut, pProbs := c.run()
+				restore()
+				for i := range out {
+					if !sameBits(out[i], pOut[i]) {
+						t.Fatalf("hd=%d keys=%d cached=%v: out[%d] = %x, plain %x", hd, nKeys, cached, i, out[i], pOut[i])
+					}
+				}
+				for i := range probs {
+					if !sameBits(probs[i], pProbs[i]) {
+						t.Fatalf("hd=%d keys=%d cached=%v: probs[%d] = %x, plain %x", hd, nKeys, cached, i, probs[i], pProbs[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzAttentionRowSIMD(f *testing.F) {
+	f.Add(uint64(1), uint8(8), uint16(33), uint8(2), true)
+	f.Add(uint64(2), uint8(64), uint16(128), uint8(1), false)
+	f.Fuzz(func(t *testing.T, seed uint64, hd uint8, nKeys uint16, nKV uint8, cached bool) {
+		if hd == 0 || nKeys == 0 || nKV == 0 || nKV > 4 || nKeys > 2048 {
+			return
+		}
+		c := newAttnCase(seed, int(hd), int(nKeys), int(nKV), cached, seed%2 == 0)
+		out, probs := c.run()
+		restore := kernels.UseSIMD(false)
+		pOut, pProbs := c.run()
+		restore()
+		for i := range out {
+			if !sameBits(out[i], pOut[i]) {
+				t.Fatalf("out[%d] = %x, plain %x", i, out[i], pOut[i])
+			}
+		}
+		for i := range probs {
+			if !sameBits(probs[i], pProbs[i]) {
+				t.Fatalf("probs[%d] = %x, plain %x", i, probs[i], pProbs[i])
+			}
+		}
+	})
+}
