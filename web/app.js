@@ -92,6 +92,8 @@
       $('head').value = st.head;
       $('token').value = st.token;
     };
+    // Keep the controls in step with whatever drew the picture (the page, a click, the JS API).
+    canvas.addEventListener('attnscope-drawn', () => onShow(api.state()));
     const applyView = () => show(viewSel.value, { layer: num('layer'), head: num('head'), token: num('token') });
     for (const id of ['view-select', 'layer', 'head', 'token']) $(id).addEventListener('change', applyView);
 
@@ -253,6 +255,7 @@
   api.ready.then(() => {
     wireCanvas();
     if (page === 'embed') {
+      window.addEventListener('hashchange', () => location.reload());
       startEmbed().catch((err) => { showError(err); setStatus(''); });
     } else {
       startApp();

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"strings"
 
 	"github.com/attnscope/attnscope/engine/trace"
@@ -126,12 +127,59 @@ func (v *Viewer) Render(t *trace.Trace) (*image.RGBA, error) {
 	case "generation":
 		return v.generation(t, width), nil
 	}
+	return v.positions(t, width), nil
+}
+
+// positions draws, for the trace's token positions, how the model's position scheme alone relates
+// a query position to a key position: for RoPE and sinusoidal encodings the mean cosine of the
+// rotation angles between the two positions (1 on the diagonal, falling with distance), for ALiBi
+// the bias added to the score. Learned tables are not drawn.
+func (v *Viewer) positions(t *trace.Trace, width int) *image.RGBA {
 	p := t.Positional
-	msg := fmt.Sprintf("Positions: %s", p.Scheme)
-	if p.Scheme == "rope" {
-		msg += fmt.Sprintf(" · %d rotated dims · base %g · scale %g", p.RopeDims, p.RopeBase, p.RopeScale)
+	n := len(t.Tokens)
+	var sub string
+	var rel func(d int) float64
+	switch p.Scheme {
+	case "rope", "sinusoidal":
+		dims, base := p.RopeDims, float64(p.RopeBase)
+		if p.Scheme == "sinusoidal" || dims <= 0 {
+			dims, base = max(t.Model.HeadDim, 2), 10000
+		}
+		if base <= 1 {
+			base = 10000
+		}
+		scale := float64(p.RopeScale)
+		if scale <= 0 {
+			scale = 1
+		}
+		theta := make([]float64, dims/2)
+		for i := range theta {
+			theta[i] = math.Pow(base, -2*float64(i)/float64(dims)) / scale
+		}
+		rel = func(d int) float64 {
+			var sum float64
+			for _, th := range theta {
+				sum += math.Cos(float64(d) * th)
+			}
+			return sum / float64(len(theta))
+		}
+		sub = fmt.Sprintf("%s · %d dims · base %g: mean cos((q−k)·θ_i) over the %d frequency pairs", p.Scheme, dims, base, len(theta))
+	case "alibi":
+		rel = func(d int) float64 { return -math.Abs(float64(d)) / float64(max(n, 1)) }
+		sub = "ALiBi: bias −m·|q−k| (shown for m = 1/n)"
+	default:
+		return v.message(width, fmt.Sprintf("Positions: %s (context %d) — this scheme has no analytic picture here.", p.Scheme, p.MaxPositions))
 	}
-	return v.message(width, msg+fmt.Sprintf(" · context %d", p.MaxPositions)), nil
+	rows := make([][]float32, n)
+	for q := range rows {
+		rows[q] = make([]float32, n)
+		for k := range rows[q] {
+			rows[q][k] = float32(rel(q - k))
+		}
+	}
+	img, _ := paint.Heatmap(paint.Map{Rows: rows, Keys: n, Signed: true}, paint.TraceTokens(t), paint.HeatmapOptions{Width: width, Fonts: v.Fonts,
+		Title: fmt.Sprintf("%s · positions: %s", title(t), sub)})
+	return img
 }
 
 // generation draws the newest token's attention row, averaged over the heads of each layer.
