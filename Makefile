@@ -44,13 +44,14 @@ test: deps-test vet
 # The browser app: the wasm engine and the page, served by our own server on 127.0.0.1:$(PORT).
 PORT ?= 8080
 WEB := web
+MODELS ?= models
 
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WEB)/attnscope.wasm ./wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WEB)/wasm_exec.js
 
 run: deps-run build wasm
-	$(BIN)/attnscope serve --port $(PORT) --dir $(WEB) --models models
+	$(BIN)/attnscope serve --port $(PORT) --dir $(WEB) --models $(MODELS)
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./engine/...
