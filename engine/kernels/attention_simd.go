@@ -81,4 +81,5 @@ func attnLaneGroup(acc *[8][8]float32, p, v []float32, stride, base, g int) {
 	a5.StoreArray(&acc[5])
 	a6.StoreArray(&acc[6])
 	a7.StoreArray(&acc[7])
+	archsimd.ClearAVXUpperBits() // before returning (see vecdot_simd.go)
 }

@@ -9,3 +9,6 @@ func dotLanesSIMD(a, b []float32) float32   { return dotLanesPlain(a, b) }
 func dotBlockedSIMD(a, b []float32) float32 { return dotBlockedPlain(a, b) }
 
 func attnValuesSIMD(out, p, v []float32, stride, off int) int { return 0 }
+
+func vecDotQ8_0SIMD(row, act []byte, nb int) float32 { panic("kernels: no SIMD") }
+func vecDotQ4_0SIMD(row, act []byte, nb int) float32 { panic("kernels: no SIMD") }

@@ -194,7 +194,7 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, n,
 		for r := r0; r < r1; r++ {
 			row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
 			for i := 0; i < n; i++ {
-				dst[i*w.rows+r] = quant.VecDot(w.t, row, qx[i*ab:(i+1)*ab], cols)
+				dst[i*w.rows+r] = kernels.VecDot(w.t, row, qx[i*ab:(i+1)*ab], cols)
 			}
 		}
 		return

@@ -1,0 +1,108 @@
+package kernels_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+
+	"github.com/attnscope/attnscope/engine/kernels"
+	"github.com/attnscope/attnscope/engine/quant"
+)
+
+// randomRow fills a row of nb blocks of blockBytes with random bytes and, at the start of
+// each block, a binary16 scale: usually a modest one, sometimes any bit pattern (NaN, Inf,
+// subnormal).
+func randomRow(seed uint64, nb, blockBytes int) []byte {
+	r := newRand(seed)
+	row := make([]byte, nb*blockBytes)
+	for i := range row {
+		row[i] = byte(r.Uint32())
+	}
+	for b := 0; b < nb; b++ {
+		h := uint16(r.Uint32())
+		if r.IntN(8) != 0 {
+			h = 0x1c00 + uint16(r.IntN(0x1800)) // about 2⁻⁸ … 2⁴, either sign
+			h |= uint16(r.IntN(2)) << 15
+		}
+		binary.LittleEndian.PutUint16(row[b*blockBytes:], h)
+	}
+	return row
+}
+
+// activations encodes n normal values as Q8_0 the way the backend does.
+func activations(seed uint64, n int) []byte {
+	act := make([]byte, n/32*34)
+	quant.QuantizeActivations(quant.Q8_0, act, normal(newRand(seed), n, 1))
+	return act
+}
+
+func TestVecDotSIMDMatchesPlain(t *testing.T) {
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
+		bb := typ.BlockBytes()
+		for _, nb := range []int{1, 2, 3, 9, 24, 63, 64, 65, 128, 200} {
+			for k := 0; k < 4; k++ {
+				seed := uint64(nb*10 + k)
+				row := randomRow(seed, nb, bb)
+				act := activations(seed+1, nb*32)
+				if k == 3 {
+					act = randomRow(seed+2, nb, 34) // any bytes, -128 included
+				}
+				got := kernels.VecDot(typ, row, act, nb*32)
+				want := quant.VecDot(typ, row, act, nb*32)
+				if !sameBits(got, want) {
+					t.Fatalf("%s nb=%d k=%d: VecDot %x, quant.VecDot %x", typ, nb, k, got, want)
+				}
+			}
+		}
+	}
+	// Other types pass through.
+	row := make([]byte, 4*32)
+	act := make([]byte, 4*32)
+	if got := kernels.VecDot(quant.F32, row, act, 32); got != 0 {
+		t.Errorf("F32 VecDot of zeros = %g", got)
+	}
+	mustPanic(t, "quant: VecDot", func() { kernels.VecDot(quant.Q8_0, row[:33], act[:34], 32) })
+}
+
+func FuzzVecDotSIMD(f *testing.F) {
+	f.Add(false, make([]byte, 34+34))
+	f.Add(true, randomRow(1, 3, 18+34))
+	f.Fuzz(func(t *testing.T, q4 bool, data []byte) {
+		typ, bb := quant.Q8_0, 34
+		if q4 {
+			typ, bb = quant.Q4_0, 18
+		}
+		nb := len(data) / (bb + 34)
+		if nb == 0 {
+			return
+		}
+		row, act := data[:nb*bb], data[nb*bb:nb*(bb+34)]
+		got := kernels.VecDot(typ, row, act, nb*32)
+		want := quant.VecDot(typ, row, act, nb*32)
+		if !sameBits(got, want) {
+			t.Fatalf("%s nb=%d: VecDot %x, quant.VecDot %x", typ, nb, got, want)
+		}
+	})
+}
+
+func BenchmarkVecDot(b *testing.B) {
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
+		for _, n := range []int{288, 768, 4096} {
+			nb := n / 32
+			row := randomRow(81, nb, typ.BlockBytes())
+			for i := 0; i < nb; i++ {
+				binary.LittleEndian.PutUint16(row[i*typ.BlockBytes():], 0x2000)
+			}
+			act := activations(82, n)
+			b.Run(fmt.Sprintf("%s/n=%d", typ, n), func(b *testing.B) {
+				sides(b, func(b *testing.B) {
+					b.SetBytes(int64(len(row) + len(act)))
+					for b.Loop() {
+						sink += kernels.VecDot(typ, row, act, n)
+					}
+					b.ReportMetric(2*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				})
+			})
+		}
+	}
+}
