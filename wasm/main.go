@@ -161,15 +161,33 @@ func await(p js.Value) (js.Value, error) {
 	return r.v, r.err
 }
 
-// yieldToPage lets the event loop run (frames, input) before the engine goes on.
+// yieldToPage lets the event loop run (frames, input) before the engine goes on. It posts to a
+// MessageChannel rather than calling setTimeout, which browsers clamp to 4 ms when nested.
 func yieldToPage() error {
-	ch := make(chan struct{})
-	f := js.FuncOf(func(js.Value, []js.Value) any { close(ch); return nil })
-	defer f.Release()
-	global.Call("setTimeout", f, 0)
-	<-ch
+	if !yieldPort.Truthy() {
+		ch := global.Get("MessageChannel").New()
+		ch.Get("port1").Set("onmessage", js.FuncOf(func(js.Value, []js.Value) any {
+			yieldDone <- struct{}{}
+			return nil
+		}))
+		yieldPort = ch.Get("port2")
+	}
+	yieldPort.Call("postMessage", 0)
+	<-yieldDone
 	return nil
 }
+
+var (
+	yieldPort js.Value
+	yieldDone = make(chan struct{}, 1)
+)
+
+// Slices: the engine runs at most sliceBudget between yields, and redraws the view during a run
+// at most every redrawEvery.
+const (
+	sliceBudget = 12 * time.Millisecond
+	redrawEvery = 250 * time.Millisecond
+)
 
 // toJS converts a Go value to a plain JS value through JSON.
 func toJS(v any) js.Value {
@@ -415,12 +433,18 @@ func (a *app) run(text, opts js.Value) (any, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	defer func() { a.busy, a.cancel = false, nil; cancel() }()
+	lastYield := time.Now()
 	yield := func(s *infer.Session) error {
-		if time.Since(a.lastDrw) > 200*time.Millisecond {
+		if time.Since(lastYield) < sliceBudget {
+			return nil
+		}
+		if time.Since(a.lastDrw) > redrawEvery {
 			a.tr = s.Trace
 			a.render()
 		}
-		return yieldToPage()
+		err := yieldToPage()
+		lastYield = time.Now()
+		return err
 	}
 	step := func(id int32, piece string) {
 		if onToken.Type() == js.TypeFunction {
