@@ -229,7 +229,7 @@ func (s *fileServer) gzipped(file string, st fs.FileInfo, f io.Reader) ([]byte, 
 		return e.data, nil
 	}
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	if _, err := io.Copy(zw, f); err != nil {
 		return nil, err
 	}
