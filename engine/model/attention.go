@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/attnscope/attnscope/engine/kernels"
@@ -37,19 +38,40 @@ func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cach
 		}
 	}
 	if n*total*hd < 1<<15 || nh == 1 {
-		probs := make([]float32, total)
+		pp := getProbs(total)
 		for h := 0; h < nh; h++ {
-			head(h, probs)
+			head(h, *pp)
 		}
+		probsPool.Put(pp)
 		return
 	}
+	// One goroutine per processor at most, each taking heads w, w+workers, … with its own
+	// probability row.
+	workers := min(nh, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for h := 0; h < nh; h++ {
-		wg.Add(1)
+	wg.Add(workers)
+	for w := 0; w < workers; w++ {
 		go func() {
 			defer wg.Done()
-			head(h, make([]float32, total))
+			pp := getProbs(total)
+			for h := w; h < nh; h += workers {
+				head(h, *pp)
+			}
+			probsPool.Put(pp)
 		}()
 	}
 	wg.Wait()
+}
+
+// probsPool keeps probability rows between evaluations.
+var probsPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// getProbs returns a pooled row of at least n values; put it back with probsPool.Put.
+func getProbs(n int) *[]float32 {
+	pp := probsPool.Get().(*[]float32)
+	if cap(*pp) < n {
+		*pp = make([]float32, n)
+	}
+	*pp = (*pp)[:n]
+	return pp
 }

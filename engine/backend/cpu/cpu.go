@@ -64,6 +64,7 @@ func NewWithOptions(o Options) *Backend {
 	if o.Threads <= 0 {
 		o.Threads = runtime.GOMAXPROCS(0)
 	}
+	ensureWorkers(o.Threads - 1)
 	return &Backend{threads: o.Threads, compute: o.Compute}
 }
 
@@ -159,7 +160,12 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 	if cw.f32 == nil && b.compute == ComputeGGML {
 		vt := quant.VecDotType(cw.t)
 		ab, _ := quant.RowBytes(vt, cw.cols)
-		qx = make([]byte, n*ab)
+		qp := bytePool.Get().(*[]byte)
+		defer bytePool.Put(qp)
+		if cap(*qp) < n*ab {
+			*qp = make([]byte, n*ab)
+		}
+		qx = (*qp)[:n*ab]
 		for i := 0; i < n; i++ {
 			quant.QuantizeActivations(cw.t, qx[i*ab:(i+1)*ab], x[i*cw.cols:(i+1)*cw.cols])
 		}
@@ -173,16 +179,53 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 	if parts > cw.rows {
 		parts = cw.rows
 	}
-	var wg sync.WaitGroup
-	for p := 0; p < parts; p++ {
-		r0, r1 := cw.rows*p/parts, cw.rows*(p+1)/parts
-		wg.Add(1)
+	// Parts 1… go to the shared workers, part 0 runs here.
+	wg := wgPool.Get().(*sync.WaitGroup)
+	wg.Add(parts - 1)
+	for p := 1; p < parts; p++ {
+		workers <- job{b: b, dst: dst, w: cw, x: x, qx: qx, n: n, r0: cw.rows * p / parts, r1: cw.rows * (p + 1) / parts, wg: wg}
+	}
+	b.rowsRange(dst, cw, x, qx, n, 0, cw.rows/parts)
+	wg.Wait()
+	wgPool.Put(wg)
+}
+
+// job is one part of a product, run by a worker.
+type job struct {
+	b      *Backend
+	dst    []float32
+	w      *weight
+	x      []float32
+	qx     []byte
+	n      int
+	r0, r1 int
+	wg     *sync.WaitGroup
+}
+
+// The products' parts run on worker goroutines shared by all CPU backends, started as backends
+// ask for them (threads−1 each at most), so that a product starts no goroutine and allocates
+// nothing.
+var (
+	workers   = make(chan job, 64)
+	workersMu sync.Mutex
+	nWorkers  int
+	wgPool    = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+	f32Pool   = sync.Pool{New: func() any { return new([]float32) }} // dequantized rows
+	bytePool  = sync.Pool{New: func() any { return new([]byte) }}    // quantized activations
+)
+
+// ensureWorkers starts workers until at least n run.
+func ensureWorkers(n int) {
+	workersMu.Lock()
+	defer workersMu.Unlock()
+	for ; nWorkers < n; nWorkers++ {
 		go func() {
-			defer wg.Done()
-			b.rowsRange(dst, cw, x, qx, n, r0, r1)
+			for j := range workers {
+				j.b.rowsRange(j.dst, j.w, j.x, j.qx, j.n, j.r0, j.r1)
+				j.wg.Done()
+			}
 		}()
 	}
-	wg.Wait()
 }
 
 // rowsRange computes output rows [r0, r1) for all n inputs. qx, when not nil, holds the inputs
@@ -200,6 +243,14 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, n,
 		return
 	}
 	var scratch []float32
+	if w.f32 == nil {
+		sp := f32Pool.Get().(*[]float32)
+		defer f32Pool.Put(sp)
+		if cap(*sp) < cols {
+			*sp = make([]float32, cols)
+		}
+		scratch = (*sp)[:cols]
+	}
 	for r := r0; r < r1; r++ {
 		if w.f32 != nil {
 			row := w.f32[r*cols : (r+1)*cols]
@@ -211,9 +262,6 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, n,
 		}
 		row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
 		// Dequantize the row once and reuse it for every input.
-		if scratch == nil {
-			scratch = make([]float32, cols)
-		}
 		if err := quant.Dequantize(w.t, scratch, row); err != nil {
 			panic("cpu: " + err.Error())
 		}

@@ -95,14 +95,16 @@ func (m *Model) Eval(b *model.Batch) error {
 	}
 	n, E := len(b.Tokens), cfg.NEmbd
 	pos0 := b.Cache.Len()
-	x := make([]float32, n*E)     // (n, E) residual stream
-	h := make([]float32, n*E)     // (n, E)
-	qkv := make([]float32, n*3*E) // (n, 3E): q, k, v
-	q := make([]float32, n*E)
-	k := make([]float32, n*E)
-	v := make([]float32, n*E)
-	att := make([]float32, n*E)
-	ff := make([]float32, n*cfg.NFF)
+	ar := model.GetArena()
+	defer model.PutArena(ar)
+	x := model.Output(b.Hidden, n*E) // (n, E) residual stream, returned as Hidden
+	h := ar.Floats(n * E)            // (n, E)
+	qkv := ar.Floats(n * 3 * E)      // (n, 3E): q, k, v
+	q := ar.Floats(n * E)
+	k := ar.Floats(n * E)
+	v := ar.Floats(n * E)
+	att := ar.Floats(n * E)
+	ff := ar.Floats(n * cfg.NFF)
 	for i, t := range b.Tokens {
 		xi := x[i*E : (i+1)*E]
 		m.be.Row(xi, m.tokEmbd, int(t))
@@ -139,10 +141,10 @@ func (m *Model) Eval(b *model.Batch) error {
 	}
 	b.Hidden = x
 	if b.AllLogits {
-		b.Logits = make([]float32, n*cfg.NVocab)
+		b.Logits = model.Output(b.Logits, n*cfg.NVocab)
 		m.be.MatMul(b.Logits, m.output, x, n)
 	} else {
-		b.Logits = make([]float32, cfg.NVocab)
+		b.Logits = model.Output(b.Logits, cfg.NVocab)
 		m.be.MatMul(b.Logits, m.output, x[(n-1)*E:], 1)
 	}
 	return nil

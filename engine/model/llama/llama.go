@@ -99,15 +99,17 @@ func (m *Model) Eval(b *model.Batch) error {
 	n, E, hd := len(b.Tokens), cfg.NEmbd, cfg.HeadDim
 	kvDim := cfg.NKVHead * hd
 	pos0 := b.Cache.Len()
-	x := make([]float32, n*E)     // (n, E) residual stream
-	h := make([]float32, n*E)     // (n, E) normalized input
-	q := make([]float32, n*E)     // (n, nHead, headDim)
-	k := make([]float32, n*kvDim) // (n, nKVHead, headDim)
-	v := make([]float32, n*kvDim)
-	att := make([]float32, n*E)
-	gate := make([]float32, n*cfg.NFF)
-	up := make([]float32, n*cfg.NFF)
-	scratch := make([]float32, cfg.RopeDims/2)
+	ar := model.GetArena()
+	defer model.PutArena(ar)
+	x := model.Output(b.Hidden, n*E) // (n, E) residual stream, returned as Hidden
+	h := ar.Floats(n * E)            // (n, E) normalized input
+	q := ar.Floats(n * E)            // (n, nHead, headDim)
+	k := ar.Floats(n * kvDim)        // (n, nKVHead, headDim)
+	v := ar.Floats(n * kvDim)
+	att := ar.Floats(n * E)
+	gate := ar.Floats(n * cfg.NFF)
+	up := ar.Floats(n * cfg.NFF)
+	scratch := ar.Floats(cfg.RopeDims / 2)
 	for i, t := range b.Tokens {
 		m.be.Row(x[i*E:(i+1)*E], m.tokEmbd, int(t))
 	}
@@ -147,10 +149,10 @@ func (m *Model) Eval(b *model.Batch) error {
 	}
 	b.Hidden = x
 	if b.AllLogits {
-		b.Logits = make([]float32, n*cfg.NVocab)
+		b.Logits = model.Output(b.Logits, n*cfg.NVocab)
 		m.be.MatMul(b.Logits, m.output, x, n)
 	} else {
-		b.Logits = make([]float32, cfg.NVocab)
+		b.Logits = model.Output(b.Logits, cfg.NVocab)
 		m.be.MatMul(b.Logits, m.output, x[(n-1)*E:], 1)
 	}
 	return nil
