@@ -46,7 +46,7 @@ func buildPage(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("..", "..", "web")
-	for _, name := range []string{"index.html", "embed.html", "app.js", "boot.js", "style.css"} {
+	for _, name := range []string{"index.html", "embed.html", "scene.html", "app.js", "boot.js", "style.css"} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Fatal(err)
@@ -59,10 +59,12 @@ func buildPage(t *testing.T) string {
 	if _, err := os.Stat(goTool); err != nil {
 		goTool = "go"
 	}
-	cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "attnscope.wasm"), "../../wasm")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the wasm: %v\n%s", err, out)
+	for out, pkg := range map[string]string{"attnscope.wasm": "../../wasm", "scene.wasm": "../../wasm/scene"} {
+		cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, out), pkg)
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", out, err, msg)
+		}
 	}
 	out, err := exec.Command(goTool, "env", "GOROOT").Output()
 	if err != nil {
@@ -279,6 +281,31 @@ func TestBrowserApp(t *testing.T) {
 		attnscope.show('head', {layer: 0, head: 0});
 		return performance.now();
 	})()`, &warmMs)
+
+	// The Ebiten scene page draws the same views on its own canvas.
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/scene.html#model=models/stories260K.gguf&view=head&layer=1&head=2")); err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
+	defer scancel()
+	state, err := chromedp.Run(sctx, chromedp.Poll[string](`window.attnscene && attnscene.state !== 'loading' && attnscene.state`))
+	if err != nil || state != "ready" {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.attnscene && attnscene.error)`))
+		t.Fatalf("scene page: %q %v %s", state, err, msg)
+	}
+	time.Sleep(500 * time.Millisecond) // a few frames
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDrawn(t, "head", img)
+	if shots != "" {
+		os.WriteFile(filepath.Join(shots, "scene-head.png"), shot, 0o644)
+	}
 
 	pageTPS := float64(len(res.Generated)) / res.DecodeSecs
 	nativeTPS := float64(len(nres.Generated)) / nres.DecodeSecs
