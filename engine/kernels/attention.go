@@ -23,9 +23,15 @@ func AttentionRow(out, probs, q, k, v []float32, nKeys, stride, off int, scale f
 		panic("kernels: AttentionRow: bias shorter than the keys")
 	}
 	p := probs[:nKeys]
-	for j := range p {
+	j0 := 0
+	if simdLevel != simdNone {
+		j0 = attnScoresSIMD(p, q, k, stride, off, scale)
+	}
+	for j := j0; j < nKeys; j++ {
 		p[j] = DotBlocked(q, k[j*stride+off:j*stride+off+hd]) * scale
-		if bias != nil {
+	}
+	if bias != nil {
+		for j := range p {
 			p[j] += bias[j]
 		}
 	}

@@ -83,3 +83,63 @@ func attnLaneGroup(acc *[8][8]float32, p, v []float32, stride, base, g int) {
 	a7.StoreArray(&acc[7])
 	archsimd.ClearAVXUpperBits() // before returning (see vecdot_simd.go)
 }
+
+// attnScoresSIMD sets p[j] = DotBlocked(q, k_j)·scale for the keys j < len(p)&^7 when
+// len(q) < 64 and len(q) is a multiple of 8, and returns how many it set. For such short
+// vectors DotBlocked is a chain of fused multiply-adds over the elements in order; here eight
+// keys run their chains side by side, one per lane: blocks of eight keys × eight elements are
+// transposed in registers so that element i of the eight keys is one vector.
+func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
+	hd := len(q)
+	if hd >= 64 || hd%8 != 0 {
+		return 0
+	}
+	n8 := len(p) &^ 7
+	sc := archsimd.BroadcastFloat32x8(scale)
+	zero := archsimd.BroadcastFloat32x8(0) // hoisted: it is made by a legacy SSE instruction
+	for j := 0; j < n8; j += 8 {
+		s := zero
+		for d := 0; d < hd; d += 8 {
+			b := j*stride + off + d
+			r := k[b : b+7*stride+8]
+			r0 := archsimd.LoadFloat32x8(r[0:8])
+			r1 := archsimd.LoadFloat32x8(r[stride : stride+8])
+			r2 := archsimd.LoadFloat32x8(r[2*stride : 2*stride+8])
+			r3 := archsimd.LoadFloat32x8(r[3*stride : 3*stride+8])
+			r4 := archsimd.LoadFloat32x8(r[4*stride : 4*stride+8])
+			r5 := archsimd.LoadFloat32x8(r[5*stride : 5*stride+8])
+			r6 := archsimd.LoadFloat32x8(r[6*stride : 6*stride+8])
+			r7 := archsimd.LoadFloat32x8(r[7*stride : 7*stride+8])
+			// 4×4 transposes within each 128-bit half: c_i holds element i (low half) and
+			// element 4+i (high half) of keys 0…3, e_i the same of keys 4…7.
+			t0 := r0.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r1)
+			t1 := r0.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r1)
+			t2 := r2.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r3)
+			t3 := r2.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r3)
+			c0 := t0.ConcatPermuteScalarsGrouped(0, 2, 4, 6, t2)
+			c1 := t0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, t2)
+			c2 := t1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, t3)
+			c3 := t1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, t3)
+			u0 := r4.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r5)
+			u1 := r4.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r5)
+			u2 := r6.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r7)
+			u3 := r6.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r7)
+			e0 := u0.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u2)
+			e1 := u0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u2)
+			e2 := u1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u3)
+			e3 := u1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u3)
+			qd := q[d : d+8]
+			s = archsimd.BroadcastFloat32x8(qd[0]).MulAdd(c0.ConcatPermute128Scalars(0, 2, e0), s)
+			s = archsimd.BroadcastFloat32x8(qd[1]).MulAdd(c1.ConcatPermute128Scalars(0, 2, e1), s)
+			s = archsimd.BroadcastFloat32x8(qd[2]).MulAdd(c2.ConcatPermute128Scalars(0, 2, e2), s)
+			s = archsimd.BroadcastFloat32x8(qd[3]).MulAdd(c3.ConcatPermute128Scalars(0, 2, e3), s)
+			s = archsimd.BroadcastFloat32x8(qd[4]).MulAdd(c0.ConcatPermute128Scalars(1, 3, e0), s)
+			s = archsimd.BroadcastFloat32x8(qd[5]).MulAdd(c1.ConcatPermute128Scalars(1, 3, e1), s)
+			s = archsimd.BroadcastFloat32x8(qd[6]).MulAdd(c2.ConcatPermute128Scalars(1, 3, e2), s)
+			s = archsimd.BroadcastFloat32x8(qd[7]).MulAdd(c3.ConcatPermute128Scalars(1, 3, e3), s)
+		}
+		s.Mul(sc).Store(p[j : j+8])
+	}
+	archsimd.ClearAVXUpperBits()
+	return n8
+}

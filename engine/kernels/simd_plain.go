@@ -12,3 +12,8 @@ func attnValuesSIMD(out, p, v []float32, stride, off int) int { return 0 }
 
 func vecDotQ8_0SIMD(row, act []byte, nb int) float32 { panic("kernels: no SIMD") }
 func vecDotQ4_0SIMD(row, act []byte, nb int) float32 { panic("kernels: no SIMD") }
+
+func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int { return 0 }
+
+func softmaxChunksSIMD(x []float32, n int, maxv float32) float64 { panic("kernels: no SIMD") }
+func scaleSIMD(x []float32, s float32) int                       { return 0 }

@@ -216,3 +216,48 @@ func FuzzAttentionRowSIMD(f *testing.F) {
 		}
 	})
 }
+
+// TestSoftmaxChunkedSIMDMatchesPlain covers rows whose exponentials underflow or are masked
+// (the chunks the SIMD version hands to the scalar code) as well as ordinary ones.
+func TestSoftmaxChunkedSIMDMatchesPlain(t *testing.T) {
+	r := newRand(73)
+	for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 33, 100, 1023, 1024, 1025, 2000} {
+		for _, sigma := range []float64{0.1, 3, 40, 200} {
+			for _, padded := range []bool{false, true} {
+				row := normal(r, n, sigma)
+				if n > 3 && sigma > 1 {
+					row[r.IntN(n)] = float32(math.Inf(-1))
+				}
+				got := append([]float32(nil), row...)
+				kernels.SoftmaxChunked(got, padded)
+				want := append([]float32(nil), row...)
+				restore := kernels.UseSIMD(false)
+				kernels.SoftmaxChunked(want, padded)
+				restore()
+				for i := range got {
+					if !sameBits(got[i], want[i]) {
+						t.Fatalf("n=%d sigma=%g padded=%v: [%d] = %x, plain %x", n, sigma, padded, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzSoftmaxChunkedSIMD(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6}, false)
+	f.Fuzz(func(t *testing.T, data []byte, padded bool) {
+		a, b := fuzzVectors(data)
+		row := append(a, b...)
+		got := append([]float32(nil), row...)
+		kernels.SoftmaxChunked(got, padded)
+		restore := kernels.UseSIMD(false)
+		kernels.SoftmaxChunked(row, padded)
+		restore()
+		for i := range got {
+			if !sameBits(got[i], row[i]) {
+				t.Fatalf("n=%d: [%d] = %x, plain %x", len(row), i, got[i], row[i])
+			}
+		}
+	})
+}

@@ -53,7 +53,15 @@ func SoftmaxChunked(x []float32, padded bool) {
 		full = (len(x) + 15) &^ 15
 	}
 	var chunk [16]float32
-	for i := 0; i < full; i += 16 {
+	i0 := 0
+	if simdLevel != simdNone {
+		i0 = len(x) &^ 15 // the full chunks; a padded last one stays with the loop below
+		if i0 > full {
+			i0 = full
+		}
+		sum = softmaxChunksSIMD(x, i0, maxv)
+	}
+	for i := i0; i < full; i += 16 {
 		for l := range chunk {
 			chunk[l] = 0
 			if i+l < len(x) {
@@ -70,7 +78,11 @@ func SoftmaxChunked(x []float32, padded bool) {
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)
-	for i := range x {
+	i1 := 0
+	if simdLevel != simdNone {
+		i1 = scaleSIMD(x, inv)
+	}
+	for i := i1; i < len(x); i++ {
 		x[i] *= inv
 	}
 }

@@ -1,0 +1,101 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import "simd/archsimd"
+
+// softmaxChunksSIMD does the exponential pass of SoftmaxChunked over the full chunks of 16 in
+// x[:n] (n a multiple of 16): x[i] = ExpApprox(x[i] − maxv), and returns Σ over the chunks, in
+// order, of float64(reduce16(chunk)). ExpApprox runs on eight lanes at a time with the same
+// operations; its final scaling by 2^n is a multiplication by a power of two built in the
+// exponent bits, which is exact whenever the result is a normal float32 (n ≥ −125 here, the
+// polynomial being above 1/2). A chunk holding a lane outside that range (a masked entry, or
+// an exponential that underflows) is computed by the scalar ExpApprox instead.
+func softmaxChunksSIMD(x []float32, n int, maxv float32) float64 {
+	var part [4 * softmaxBatch]float32
+	var sum float64
+	for c0 := 0; c0 < n; c0 += 16 * softmaxBatch {
+		m := min(softmaxBatch, (n-c0)/16)
+		// The vector work runs in its own function: float scalars live across it (sum) would be
+		// reloaded with legacy SSE instructions between the 256-bit ones, which is slow.
+		scalar := expChunksSIMD(x[c0:c0+16*m], maxv, &part)
+		for c := 0; c < m; c++ {
+			if scalar&(1<<c) != 0 {
+				var chunk [16]float32
+				i := c0 + 16*c
+				for l := range chunk {
+					chunk[l] = ExpApprox(x[i+l] - maxv)
+					x[i+l] = chunk[l]
+				}
+				sum += float64(reduce16(&chunk))
+				continue
+			}
+			q := part[4*c : 4*c+4]
+			sum += float64((q[0] + q[2]) + (q[1] + q[3]))
+		}
+	}
+	return sum
+}
+
+// softmaxBatch is the number of chunks whose partial sums expChunksSIMD leaves for the scalar
+// float64 additions.
+const softmaxBatch = 64
+
+// expChunksSIMD replaces each chunk of 16 in x (at most softmaxBatch chunks) by ExpApprox(x −
+// maxv) and stores its lanes reduced to four, h[l] + h[l+4] with h[l] = e[l] + e[l+8], in part.
+// It leaves alone the chunks with a lane outside the exact range and returns them as a bit set.
+func expChunksSIMD(x []float32, maxv float32, part *[4 * softmaxBatch]float32) (scalar uint64) {
+	var (
+		mx    = archsimd.BroadcastFloat32x8(maxv)
+		shift = archsimd.BroadcastFloat32x8(0x1.8p23)
+		log2e = archsimd.BroadcastFloat32x8(0x1.715476p+0)
+		ln2hi = archsimd.BroadcastFloat32x8(0x1.62e4p-1)
+		ln2lo = archsimd.BroadcastFloat32x8(0x1.7f7d1cp-20)
+		c1    = archsimd.BroadcastFloat32x8(0x1.ffffecp-1)
+		c2    = archsimd.BroadcastFloat32x8(0x1.fffdb6p-2)
+		c3    = archsimd.BroadcastFloat32x8(0x1.555e66p-3)
+		c4    = archsimd.BroadcastFloat32x8(0x1.573e2ep-5)
+		c5    = archsimd.BroadcastFloat32x8(0x1.0e4020p-7)
+		one   = archsimd.BroadcastFloat32x8(1)
+		lo    = archsimd.BroadcastFloat32x8(-125)
+		hi    = archsimd.BroadcastFloat32x8(127)
+		bias  = archsimd.BroadcastInt32x8(127)
+	)
+	m := len(x) / 16
+	for c := 0; c < m; c++ {
+		i := 16 * c
+		v0 := archsimd.LoadFloat32x8(x[i : i+8]).Sub(mx)
+		v1 := archsimd.LoadFloat32x8(x[i+8 : i+16]).Sub(mx)
+		k0 := v0.MulAdd(log2e, shift).Sub(shift)
+		k1 := v1.MulAdd(log2e, shift).Sub(shift)
+		if k0.Less(lo).Or(k0.Greater(hi)).Or(k1.Less(lo)).Or(k1.Greater(hi)).ToBits() != 0 {
+			scalar |= 1 << c
+			continue
+		}
+		n0, n1 := k0.Neg(), k1.Neg()
+		b0 := n0.MulAdd(ln2lo, n0.MulAdd(ln2hi, v0))
+		b1 := n1.MulAdd(ln2lo, n1.MulAdd(ln2hi, v1))
+		u0, u1 := b0.Mul(b0), b1.Mul(b1)
+		p0 := c5.MulAdd(b0, c4).MulAdd(u0, c3.MulAdd(b0, c2)).MulAdd(u0, c1.MulAdd(b0, one))
+		p1 := c5.MulAdd(b1, c4).MulAdd(u1, c3.MulAdd(b1, c2)).MulAdd(u1, c1.MulAdd(b1, one))
+		e0 := p0.Mul(k0.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
+		e1 := p1.Mul(k1.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
+		e0.Store(x[i : i+8])
+		e1.Store(x[i+8 : i+16])
+		h := e0.Add(e1)
+		h.GetLo().Add(h.GetHi()).Store(part[4*c : 4*c+4])
+	}
+	archsimd.ClearAVXUpperBits()
+	return scalar
+}
+
+// scaleSIMD multiplies x[:len(x)&^7] by s and returns how many entries it scaled.
+func scaleSIMD(x []float32, s float32) int {
+	n := len(x) &^ 7
+	sv := archsimd.BroadcastFloat32x8(s)
+	for i := 0; i < n; i += 8 {
+		archsimd.LoadFloat32x8(x[i : i+8]).Mul(sv).Store(x[i : i+8])
+	}
+	archsimd.ClearAVXUpperBits()
+	return n
+}
