@@ -267,7 +267,7 @@ func (a *app) loadModel(src, opts js.Value) (any, error) {
 	if a.loaded != nil {
 		a.loaded.Close()
 	}
-	a.loaded, a.info, a.tr = l, &info, nil
+	a.loaded, a.info, a.tr, a.viewer.Top = l, &info, nil, nil
 	a.render()
 	return toJS(info), nil
 }
@@ -454,6 +454,9 @@ func (a *app) run(text, opts js.Value) (any, error) {
 	sess, res, err := webapp.Run(ctx, a.loaded, text.String(), o, yield, step)
 	if sess != nil {
 		a.tr = sess.Trace
+	}
+	if res != nil {
+		a.viewer.Top = res.Top
 	}
 	a.render()
 	if err != nil {

@@ -49,7 +49,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
 	}
-	s, _, err := webapp.Run(context.Background(), l, *prompt, webapp.RunOptions{MaxTokens: *maxTokens}, nil, nil)
+	s, res, err := webapp.Run(context.Background(), l, *prompt, webapp.RunOptions{MaxTokens: *maxTokens}, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	sc := scene.New(webapp.NewViewer(fonts), s.Trace)
+	v := webapp.NewViewer(fonts)
+	v.Top = res.Top
+	sc := scene.New(v, s.Trace)
 	if err := sc.Show(webapp.ViewState{View: *view, Layer: *layer, Head: *head, Token: -1}); err != nil {
 		return err
 	}

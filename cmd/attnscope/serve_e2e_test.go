@@ -92,13 +92,15 @@ type pageTrace struct {
 }
 
 type runResult struct {
-	PromptTokens []int32 `json:"promptTokens"`
-	Generated    []int32 `json:"generated"`
-	Text         string  `json:"text"`
-	DecodeSecs   float64 `json:"decodeSeconds"`
-	Ms           float64 `json:"ms"`
-	MaxGap       float64 `json:"maxGap"`
-	AtMs         float64 `json:"atMs"`
+	PromptTokens []int32              `json:"promptTokens"`
+	Generated    []int32              `json:"generated"`
+	Text         string               `json:"text"`
+	Stopped      bool                 `json:"stopped"`
+	Top          [][]webapp.Candidate `json:"top"`
+	DecodeSecs   float64              `json:"decodeSeconds"`
+	Ms           float64              `json:"ms"`
+	MaxGap       float64              `json:"maxGap"`
+	AtMs         float64              `json:"atMs"`
 }
 
 // TestBrowserApp loads the page in headless Chromium, runs stories260K through the JS API and
@@ -231,6 +233,22 @@ func TestBrowserApp(t *testing.T) {
 			os.WriteFile(filepath.Join(shots, view+".png"), pngBytes(t, dataURL), 0o644)
 		}
 	}
+	// Hover read-out and the next-token candidates.
+	var hit webapp.Hit
+	eval("hover", `(() => { attnscope.show('head', {layer: 0, head: 0, token: -1}); const c = document.getElementById('view'); return attnscope.at(c.width / 3 | 0, c.height / 2 | 0); })()`, &hit)
+	if hit.Kind != "cell" || hit.From == "" || hit.To == "" || hit.Key > hit.Query && hit.P != 0 {
+		t.Errorf("hover over the head view: %+v", hit)
+	}
+	if len(res.Top) != len(res.Generated) || len(res.Top) > 0 && res.Top[0][0].ID != res.Generated[0] {
+		t.Errorf("next-token candidates %+v for %v", res.Top, res.Generated)
+	}
+	// Stop ends a long run early and keeps what it has.
+	var stopped runResult
+	eval("stop", `(() => { const p = attnscope.run('Once upon a time', {maxTokens: 1000}); setTimeout(() => attnscope.stop(), 30); return p; })()`, &stopped)
+	if !stopped.Stopped || len(stopped.Generated) >= 1000 {
+		t.Errorf("stop: stopped=%v after %d tokens", stopped.Stopped, len(stopped.Generated))
+	}
+
 	var pngLen int
 	eval("exportPNG", `attnscope.exportPNG().then(b => b.type === 'image/png' ? b.size : -1)`, &pngLen)
 	if pngLen < 1000 {

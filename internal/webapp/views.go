@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"math"
 	"strings"
 
@@ -54,6 +55,8 @@ func (s *ViewState) Check(t *trace.Trace) error {
 type Viewer struct {
 	Fonts *paint.Fonts
 	State ViewState
+	// Top are the next-token candidates of the run's steps (RunResult.Top), for the generation view.
+	Top   [][]Candidate
 	heat  *paint.HeatmapLayout
 	grid  *paint.ModelLayout
 	lines *paint.LinesLayout
@@ -182,7 +185,8 @@ func (v *Viewer) positions(t *trace.Trace, width int) *image.RGBA {
 	return img
 }
 
-// generation draws the newest token's attention row, averaged over the heads of each layer.
+// generation draws the newest (or pinned) token's attention row, averaged over the heads of each
+// layer, and below it the next-token candidates of the run's steps.
 func (v *Viewer) generation(t *trace.Trace, width int) *image.RGBA {
 	n := len(t.Tokens)
 	q := n - 1
@@ -218,7 +222,48 @@ func (v *Viewer) generation(t *trace.Trace, width int) *image.RGBA {
 		lab := labels[min(lo, len(labels)-1)]
 		v.Fonts.Draw(img, l.Grid.Min.X-4-v.Fonts.Width(lab), r.Max.Y-v.Fonts.Descent(), lab, color.Black)
 	}
-	return img
+	return v.candidates(img, t)
+}
+
+// candidates appends below img, for the last steps of the run, the chosen token and the most
+// likely next tokens with bars for their probabilities.
+func (v *Viewer) candidates(img *image.RGBA, t *trace.Trace) *image.RGBA {
+	steps := v.Top
+	if len(steps) == 0 {
+		return img
+	}
+	first := max(0, len(steps)-24)
+	lh := v.Fonts.LineHeight() + 4
+	col, bar := 150, 60
+	w := max(img.Bounds().Dx(), 110+TopCandidates*col)
+	h := img.Bounds().Dy() + lh*(len(steps)-first+2)
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	paint.FillRect(out, out.Bounds(), color.White)
+	draw.Draw(out, img.Bounds(), img, image.Point{}, draw.Src)
+	y := img.Bounds().Dy() + lh
+	v.Fonts.Draw(out, 8, y, "step · chosen → most likely next tokens (probability at temperature 1)", color.Black)
+	gen := 0
+	for i := range t.Tokens {
+		if !t.Tokens[i].Generated {
+			gen = i + 1
+		}
+	}
+	for s := first; s < len(steps); s++ {
+		y += lh
+		chosen := ""
+		if gen+s < len(t.Tokens) {
+			chosen = t.Tokens[gen+s].Text
+		}
+		v.Fonts.Draw(out, 8, y, paint.Truncate(fmt.Sprintf("%d %q", s, chosen), 100, v.Fonts), color.Black)
+		for j, c := range steps[s] {
+			x := 110 + j*col
+			bw := int(float32(bar) * c.P)
+			paint.FillRect(out, image.Rect(x, y-lh+6, x+max(bw, 1), y), color.RGBA{59, 91, 219, 255})
+			paint.StrokeRect(out, image.Rect(x, y-lh+6, x+bar, y), color.RGBA{200, 200, 210, 255})
+			v.Fonts.Draw(out, x+bar+4, y-2, paint.Truncate(fmt.Sprintf("%q %.2f", c.Text, c.P), col-bar-8, v.Fonts), color.Black)
+		}
+	}
+	return out
 }
 
 func (v *Viewer) message(width int, msg string) *image.RGBA {

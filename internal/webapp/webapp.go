@@ -17,6 +17,7 @@ import (
 	"github.com/attnscope/attnscope/engine/gguf"
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/quant"
+	"github.com/attnscope/attnscope/engine/tokenizer"
 	"github.com/attnscope/attnscope/engine/trace"
 )
 
@@ -129,10 +130,12 @@ type RunResult struct {
 	PromptTokens []int32 `json:"promptTokens"`
 	Generated    []int32 `json:"generated"`
 	Text         string  `json:"text"`
-	StoppedAtEOS bool    `json:"stoppedAtEOS"`
-	Stopped      bool    `json:"stopped"`
-	PrefillSecs  float64 `json:"prefillSeconds"`
-	DecodeSecs   float64 `json:"decodeSeconds"`
+	// Top[i] are the most likely next tokens before generated token i was chosen.
+	Top          [][]Candidate `json:"top"`
+	StoppedAtEOS bool          `json:"stoppedAtEOS"`
+	Stopped      bool          `json:"stopped"`
+	PrefillSecs  float64       `json:"prefillSeconds"`
+	DecodeSecs   float64       `json:"decodeSeconds"`
 }
 
 // PrefillChunk is the most prompt tokens evaluated between two yields.
@@ -199,6 +202,7 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	var text2 []byte
 	t1 := now()
 	for len(res.Generated) < o.MaxTokens && s.Cache.Len() < s.Cache.Capacity() {
+		res.Top = append(res.Top, topCandidates(logits, TopCandidates, s.Tok.Piece))
 		id := smp.Sample(logits)
 		res.Generated = append(res.Generated, id)
 		piece := s.Tok.Piece(id)
@@ -221,6 +225,53 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	res.DecodeSecs = since(t1)
 	res.Text = string(bytes.ToValidUTF8(text2, []byte("\uFFFD")))
 	return s, res, nil
+}
+
+// TopCandidates is how many next-token candidates a run keeps per step.
+const TopCandidates = 5
+
+// Candidate is a possible next token with its probability (softmax of the logits, temperature 1).
+type Candidate struct {
+	ID   int32   `json:"id"`
+	Text string  `json:"text"`
+	P    float32 `json:"p"`
+}
+
+// topCandidates returns the k most likely tokens of logits, most likely first (ties: lower id).
+func topCandidates(logits []float32, k int, piece func(int32) []byte) []Candidate {
+	if len(logits) == 0 {
+		return nil
+	}
+	mx := logits[0]
+	for _, v := range logits {
+		mx = max(mx, v)
+	}
+	var sum float64
+	for _, v := range logits {
+		sum += math.Exp(float64(v - mx))
+	}
+	var top []Candidate
+	for id, v := range logits {
+		if len(top) == k && v <= top[k-1].P {
+			continue
+		}
+		c := Candidate{ID: int32(id), P: v}
+		i := len(top)
+		for i > 0 && top[i-1].P < v {
+			i--
+		}
+		top = append(top, Candidate{})
+		copy(top[i+1:], top[i:])
+		top[i] = c
+		if len(top) > k {
+			top = top[:k]
+		}
+	}
+	for i := range top {
+		top[i].P = float32(math.Exp(float64(top[i].P-mx)) / sum)
+		top[i].Text = tokenizer.PieceString(piece(top[i].ID))
+	}
+	return top
 }
 
 func stopped(ctx context.Context, s *infer.Session, yield func(*infer.Session) error) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/internal/shareddata"
+	"github.com/attnscope/attnscope/viz/paint"
 )
 
 func TestCheckHeader(t *testing.T) {
@@ -82,12 +83,21 @@ func TestRunAndViews(t *testing.T) {
 	if len(tj.Layers) != 5 || float32(tj.Layers[1].Heads[2][3][1]) != s.Trace.Attn[1][2][3][1] {
 		t.Errorf("trace JSON does not round-trip")
 	}
+	if len(res.Top) != 8 || len(res.Top[0]) != TopCandidates || res.Top[0][0].ID != want[0] || !(res.Top[0][0].P >= res.Top[0][1].P) {
+		t.Errorf("next-token candidates %+v", res.Top)
+	}
 	vw := NewViewer(nil)
+	vw.Top = res.Top
 	for _, view := range Views {
 		vw.State = ViewState{View: view, Layer: 1, Head: 2, Token: -1}
 		img, err := vw.Render(s.Trace)
 		if err != nil || img.Bounds().Dx() < 100 || img.Bounds().Dy() < 20 {
 			t.Errorf("%s: %v", view, err)
+		}
+		if dir := os.Getenv("ATTNSCOPE_E2E_SHOTS"); dir != "" && err == nil {
+			f, _ := os.Create(dir + "/native-" + view + ".png")
+			paint.WritePNG(f, img)
+			f.Close()
 		}
 	}
 	vw.State = ViewState{View: "bogus"}

@@ -97,11 +97,19 @@ func setup() (*scene.Scene, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, _, err := webapp.Run(context.Background(), l, text, webapp.RunOptions{}, nil, nil)
+	maxTokens := 0
+	if raw := q.Get("maxTokens"); raw != "" {
+		if maxTokens, err = strconv.Atoi(raw); err != nil || maxTokens < 0 || maxTokens > 256 {
+			return nil, fmt.Errorf("maxTokens must be a whole number from 0 to 256")
+		}
+	}
+	s, res, err := webapp.Run(context.Background(), l, text, webapp.RunOptions{MaxTokens: maxTokens}, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	sc := scene.New(webapp.NewViewer(nil), s.Trace)
+	v := webapp.NewViewer(nil)
+	v.Top = res.Top
+	sc := scene.New(v, s.Trace)
 	if err := sc.Show(st); err != nil {
 		return nil, err
 	}
