@@ -95,6 +95,12 @@ func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 		return 0
 	}
 	n8 := len(p) &^ 7
+	// q's elements broadcast once, kept in memory: as scalars in the loop they would be
+	// spilled and reloaded with legacy SSE moves, which stall between 256-bit instructions.
+	var qb [56][8]float32
+	for i, v := range q {
+		archsimd.BroadcastFloat32x8(v).StoreArray(&qb[i])
+	}
 	sc := archsimd.BroadcastFloat32x8(scale)
 	zero := archsimd.BroadcastFloat32x8(0) // hoisted: it is made by a legacy SSE instruction
 	for j := 0; j < n8; j += 8 {
@@ -128,15 +134,15 @@ func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 			e1 := u0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u2)
 			e2 := u1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u3)
 			e3 := u1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u3)
-			qd := q[d : d+8]
-			s = archsimd.BroadcastFloat32x8(qd[0]).MulAdd(c0.ConcatPermute128Scalars(0, 2, e0), s)
-			s = archsimd.BroadcastFloat32x8(qd[1]).MulAdd(c1.ConcatPermute128Scalars(0, 2, e1), s)
-			s = archsimd.BroadcastFloat32x8(qd[2]).MulAdd(c2.ConcatPermute128Scalars(0, 2, e2), s)
-			s = archsimd.BroadcastFloat32x8(qd[3]).MulAdd(c3.ConcatPermute128Scalars(0, 2, e3), s)
-			s = archsimd.BroadcastFloat32x8(qd[4]).MulAdd(c0.ConcatPermute128Scalars(1, 3, e0), s)
-			s = archsimd.BroadcastFloat32x8(qd[5]).MulAdd(c1.ConcatPermute128Scalars(1, 3, e1), s)
-			s = archsimd.BroadcastFloat32x8(qd[6]).MulAdd(c2.ConcatPermute128Scalars(1, 3, e2), s)
-			s = archsimd.BroadcastFloat32x8(qd[7]).MulAdd(c3.ConcatPermute128Scalars(1, 3, e3), s)
+			qd := qb[d : d+8]
+			s = archsimd.LoadFloat32x8Array(&qd[0]).MulAdd(c0.ConcatPermute128Scalars(0, 2, e0), s)
+			s = archsimd.LoadFloat32x8Array(&qd[1]).MulAdd(c1.ConcatPermute128Scalars(0, 2, e1), s)
+			s = archsimd.LoadFloat32x8Array(&qd[2]).MulAdd(c2.ConcatPermute128Scalars(0, 2, e2), s)
+			s = archsimd.LoadFloat32x8Array(&qd[3]).MulAdd(c3.ConcatPermute128Scalars(0, 2, e3), s)
+			s = archsimd.LoadFloat32x8Array(&qd[4]).MulAdd(c0.ConcatPermute128Scalars(1, 3, e0), s)
+			s = archsimd.LoadFloat32x8Array(&qd[5]).MulAdd(c1.ConcatPermute128Scalars(1, 3, e1), s)
+			s = archsimd.LoadFloat32x8Array(&qd[6]).MulAdd(c2.ConcatPermute128Scalars(1, 3, e2), s)
+			s = archsimd.LoadFloat32x8Array(&qd[7]).MulAdd(c3.ConcatPermute128Scalars(1, 3, e3), s)
 		}
 		s.Mul(sc).Store(p[j : j+8])
 	}
