@@ -125,8 +125,9 @@ func (v *Viewer) Render(t *trace.Trace) (*image.RGBA, error) {
 		v.lines = l
 		return img, nil
 	case "kvcache":
-		return paint.KVChart(t.Steps, paint.KVOptions{Width: width, Fonts: v.Fonts,
-			Title: fmt.Sprintf("%s · KV cache (%d KV heads × %d dims per layer, float32)", title(t), t.Model.NKVHead, t.Model.HeadDim)}), nil
+		img := paint.KVChart(t.Steps, paint.KVOptions{Width: width, Fonts: v.Fonts,
+			Title: fmt.Sprintf("%s · KV cache (%d KV heads × %d dims per layer, float32)", title(t), t.Model.NKVHead, t.Model.HeadDim)})
+		return v.kvFooter(img, t), nil
 	case "generation":
 		return v.generation(t, width), nil
 	}
@@ -263,6 +264,36 @@ func (v *Viewer) candidates(img *image.RGBA, t *trace.Trace) *image.RGBA {
 			v.Fonts.Draw(out, x+bar+4, y-2, paint.Truncate(fmt.Sprintf("%q %.2f", c.Text, c.P), col-bar-8, v.Fonts), color.Black)
 		}
 	}
+	return out
+}
+
+// kvFooter adds what the cache holds now and what the same model would hold with one KV head
+// per query head (MHA) and with a single shared one (MQA).
+func (v *Viewer) kvFooter(img *image.RGBA, t *trace.Trace) *image.RGBA {
+	if len(t.Steps) == 0 || t.Model.NKVHead <= 0 {
+		return img
+	}
+	st := t.Steps[len(t.Steps)-1]
+	var total int64
+	for _, b := range st.KV.BytesPerLayer {
+		total += b
+	}
+	perHead := total / int64(t.Model.NKVHead)
+	layout := "GQA"
+	switch t.Model.NKVHead {
+	case t.Model.NHead:
+		layout = "MHA"
+	case 1:
+		layout = "MQA"
+	}
+	line := fmt.Sprintf("%d tokens: %s with %d KV heads (%s) · MHA (%d KV heads) would hold %s · MQA (1) %s",
+		st.KV.Tokens, humanBytes(total), t.Model.NKVHead, layout, t.Model.NHead, humanBytes(perHead*int64(t.Model.NHead)), humanBytes(perHead))
+	lh := v.Fonts.LineHeight()
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()+2*lh))
+	paint.FillRect(out, out.Bounds(), color.White)
+	draw.Draw(out, b, img, b.Min, draw.Src)
+	v.Fonts.Draw(out, 8, b.Dy()+lh+lh/2, paint.Truncate(line, b.Dx()-16, v.Fonts), color.Black)
 	return out
 }
 
