@@ -25,63 +25,82 @@ func benchModels(b *testing.B) []string {
 	return paths
 }
 
-// BenchmarkModel measures prompt processing (one batch of promptTokens) and decoding (one token
-// after a prompt) on the CPU backend, per model and thread count, in tokens per second. With
-// -benchmem the allocations per decoded token show up as allocs/op of the decode benchmarks.
+// BenchmarkModel measures prompt processing (one batch of 64 tokens) and decoding (one token
+// after a prompt) on the CPU backend, per model, compute mode (ggml only for quantized models)
+// and thread count, in tokens per second. With -benchmem the allocations per decoded token
+// show up as allocs/op of the decode benchmarks.
 func BenchmarkModel(b *testing.B) {
-	const promptTokens, prefix = 64, 32
 	for _, path := range benchModels(b) {
-		for _, threads := range []int{1, 2} {
-			l, err := infer.Open(path, cpu.New(threads))
-			if err != nil {
-				b.Fatal(err)
+		for _, mode := range []cpu.Compute{cpu.ComputeF32, cpu.ComputeGGML} {
+			for _, threads := range []int{1, 2} {
+				benchModel(b, path, mode, threads)
 			}
-			m := l.Model
-			cfg := m.Config()
-			nv := cfg.NVocab
-			ids := make([]int32, promptTokens)
-			for i := range ids {
-				ids[i] = int32((i*7919 + 3) % nv)
-			}
-			name := fmt.Sprintf("%s/threads=%d", filepath.Base(path), threads)
-			b.Run(name+"/prefill", func(b *testing.B) {
-				cache := model.NewCache(cfg, 0)
-				if cache.Capacity() < promptTokens {
-					b.Skip("context shorter than the prompt")
-				}
-				batch := &model.Batch{Tokens: ids, Cache: cache}
-				for b.Loop() {
-					cache.Truncate(0)
-					if err := m.Eval(batch); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(promptTokens)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
-			})
-			b.Run(name+"/decode", func(b *testing.B) {
-				cache := model.NewCache(cfg, 0)
-				if cache.Capacity() < prefix+2 {
-					b.Skip("context too short")
-				}
-				if err := m.Eval(&model.Batch{Tokens: ids[:prefix], Cache: cache}); err != nil {
-					b.Fatal(err)
-				}
-				tok := make([]int32, 1)
-				batch := &model.Batch{Tokens: tok, Cache: cache}
-				i := 0
-				for b.Loop() {
-					if cache.Len() == cache.Capacity() {
-						cache.Truncate(prefix)
-					}
-					tok[0] = ids[i%len(ids)]
-					i++
-					if err := m.Eval(batch); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
-			})
-			l.Close()
 		}
 	}
+}
+
+func benchModel(b *testing.B, path string, mode cpu.Compute, threads int) {
+	const promptTokens, prefix = 64, 32
+	l, err := infer.Open(path, cpu.NewWithOptions(cpu.Options{Threads: threads, Compute: mode}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	if mode == cpu.ComputeGGML && !quantized(l) {
+		return // the same products as ComputeF32
+	}
+	m := l.Model
+	cfg := m.Config()
+	ids := make([]int32, promptTokens)
+	for i := range ids {
+		ids[i] = int32((i*7919 + 3) % cfg.NVocab)
+	}
+	name := fmt.Sprintf("%s/compute=%s/threads=%d", filepath.Base(path), mode, threads)
+	b.Run(name+"/prefill", func(b *testing.B) {
+		cache := model.NewCache(cfg, 0)
+		if cache.Capacity() < promptTokens {
+			b.Skip("context shorter than the prompt")
+		}
+		batch := &model.Batch{Tokens: ids, Cache: cache}
+		for b.Loop() {
+			cache.Truncate(0)
+			if err := m.Eval(batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(promptTokens)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+	})
+	b.Run(name+"/decode", func(b *testing.B) {
+		cache := model.NewCache(cfg, 0)
+		if cache.Capacity() < prefix+2 {
+			b.Skip("context too short")
+		}
+		if err := m.Eval(&model.Batch{Tokens: ids[:prefix], Cache: cache}); err != nil {
+			b.Fatal(err)
+		}
+		tok := make([]int32, 1)
+		batch := &model.Batch{Tokens: tok, Cache: cache}
+		i := 0
+		for b.Loop() {
+			if cache.Len() == cache.Capacity() {
+				cache.Truncate(prefix)
+			}
+			tok[0] = ids[i%len(ids)]
+			i++
+			if err := m.Eval(batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+	})
+}
+
+// quantized reports whether the model holds any weight matrix in a block-quantized type.
+func quantized(l *infer.Loaded) bool {
+	for _, t := range l.File.Tensors {
+		if t.Type.BlockSize() > 1 {
+			return true
+		}
+	}
+	return false
 }
