@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/kernels"
+	"github.com/attnscope/attnscope/engine/model"
+)
+
+func init() {
+	register(command{"bench", "measure prompt processing and generation speed (tokens/s) and peak memory", cmdBench})
+}
+
+// benchResult is what `attnscope bench --json` prints.
+type benchResult struct {
+	PPTokS       float64 `json:"pp_tok_s"` // prompt processing, tokens/s (median of the runs)
+	TGTokS       float64 `json:"tg_tok_s"` // generation, tokens/s (median of the runs)
+	Threads      int     `json:"threads"`
+	PeakRSSBytes int64   `json:"peak_rss_bytes"` // the process's peak resident memory (0 where unknown)
+	Model        string  `json:"model"`
+	PromptTokens int     `json:"prompt_tokens"`
+	GenTokens    int     `json:"gen_tokens"`
+	Runs         int     `json:"runs"`
+	Compute      string  `json:"compute"`
+	SIMD         string  `json:"simd"` // the vector instructions the kernels use
+}
+
+// benchText is tokenized and repeated to make the prompt.
+const benchText = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends. One day, she found a shiny red ball under a big tree. "
+
+func cmdBench(args []string, stdout io.Writer) error {
+	fs := newFlags("bench")
+	var mf modelFlags
+	mf.register(fs, false)
+	promptTokens := fs.Int("prompt-tokens", 128, "prompt length in tokens (processed in one batch)")
+	genTokens := fs.Int("gen-tokens", 64, "tokens generated one at a time (greedy) after the prompt")
+	runs := fs.Int("runs", 5, "measured runs after one warm-up run; the medians are reported")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := mf.check(fs, false); err != nil {
+		return err
+	}
+	if *promptTokens < 1 || *genTokens < 0 || *runs < 1 {
+		return fmt.Errorf("--prompt-tokens and --runs must be at least 1, --gen-tokens not negative")
+	}
+	if mf.threads == 0 {
+		mf.threads = runtime.GOMAXPROCS(0)
+	}
+	l, err := mf.open()
+	if err != nil {
+		if strings.Contains(err.Error(), "tokenizer") {
+			return fmt.Errorf("bench needs the model's tokenizer to build its prompt: %w", err)
+		}
+		return err
+	}
+	defer l.Close()
+	m := l.Model
+	cfg := m.Config()
+	if !m.HasLMHead() {
+		return fmt.Errorf("%s: %w: bench measures generation", mf.model, infer.ErrNoLMHead)
+	}
+	nCtx := cfg.NCtx
+	if mf.ctx > 0 && mf.ctx < nCtx {
+		nCtx = mf.ctx
+	}
+	if need := *promptTokens + *genTokens; need > nCtx {
+		return fmt.Errorf("%w: %d prompt tokens + %d generated = %d, context %d tokens", infer.ErrTooLong, *promptTokens, *genTokens, need, nCtx)
+	}
+	prompt, err := benchPrompt(l, *promptTokens)
+	if err != nil {
+		return err
+	}
+
+	var pp, tg []float64
+	for r := 0; r <= *runs; r++ { // run 0 warms up
+		p, g, err := benchRun(m, nCtx, prompt, *genTokens)
+		if err != nil {
+			return err
+		}
+		if r > 0 {
+			pp, tg = append(pp, p), append(tg, g)
+		}
+	}
+	res := benchResult{PPTokS: median(pp), TGTokS: median(tg), Threads: mf.threads, PeakRSSBytes: peakRSS(),
+		Model: mf.model, PromptTokens: *promptTokens, GenTokens: *genTokens, Runs: *runs, Compute: mf.compute, SIMD: kernels.SIMD()}
+	if mf.json {
+		return writeJSON(stdout, res)
+	}
+	fmt.Fprintf(stdout, "%s: pp%d %.1f tok/s, tg%d %.1f tok/s, %d threads, compute %s, simd %s, peak RSS %.1f MiB (median of %d runs)\n",
+		mf.model, *promptTokens, res.PPTokS, *genTokens, res.TGTokS, res.Threads, res.Compute, res.SIMD, float64(res.PeakRSSBytes)/(1<<20), *runs)
+	return nil
+}
+
+// benchPrompt returns n token ids: the tokenizer's special prefix (BOS) and benchText repeated.
+func benchPrompt(l *infer.Loaded, n int) ([]int32, error) {
+	text := benchText
+	for {
+		ids, err := l.Tok.Encode(text, true)
+		if err != nil {
+			return nil, fmt.Errorf("tokenizing the benchmark prompt: %w", err)
+		}
+		if len(ids) >= n {
+			return ids[:n], nil
+		}
+		if len(text) > 1<<20 {
+			return nil, errors.New("the tokenizer makes too few tokens of the benchmark text")
+		}
+		text += benchText
+	}
+}
+
+// benchRun evaluates the prompt in one batch on an empty cache, then generates gen tokens
+// greedily one by one, and returns both rates in tokens/s.
+func benchRun(m model.Model, nCtx int, prompt []int32, gen int) (pp, tg float64, err error) {
+	cache := model.NewCache(m.Config(), nCtx)
+	b := &model.Batch{Tokens: prompt, Cache: cache}
+	start := time.Now()
+	if err := m.Eval(b); err != nil {
+		return 0, 0, err
+	}
+	pp = float64(len(prompt)) / time.Since(start).Seconds()
+	if gen == 0 {
+		return pp, 0, nil
+	}
+	next := []int32{infer.Argmax(b.Logits)}
+	step := &model.Batch{Tokens: next, Cache: cache}
+	start = time.Now()
+	for i := 0; i < gen; i++ {
+		if err := m.Eval(step); err != nil {
+			return 0, 0, err
+		}
+		next[0] = infer.Argmax(step.Logits)
+	}
+	tg = float64(gen) / time.Since(start).Seconds()
+	return pp, tg, nil
+}
+
+func median(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// peakRSS is the process's peak resident set size from /proc/self/status (VmHWM), or 0 where
+// that file does not exist.
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			fields := strings.Fields(rest)
+			if len(fields) >= 1 {
+				kb, err := strconv.ParseInt(fields[0], 10, 64)
+				if err == nil {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return 0
+}
