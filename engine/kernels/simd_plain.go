@@ -17,3 +17,6 @@ func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int { ret
 
 func softmaxChunksSIMD(x []float32, n int, maxv float32) float64 { panic("kernels: no SIMD") }
 func scaleSIMD(x []float32, s float32) int                       { return 0 }
+
+func dequantQ8_0SIMD(dst []float32, src []byte, nb int) { panic("kernels: no SIMD") }
+func dequantQ4_0SIMD(dst []float32, src []byte, nb int) { panic("kernels: no SIMD") }

@@ -106,3 +106,65 @@ func BenchmarkVecDot(b *testing.B) {
 		}
 	}
 }
+
+func TestDequantizeSIMDMatchesPlain(t *testing.T) {
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
+		for _, nb := range []int{1, 2, 9, 63, 64, 65, 200} {
+			row := randomRow(uint64(nb)+7, nb, typ.BlockBytes())
+			got, want := make([]float32, nb*32), make([]float32, nb*32)
+			if err := kernels.Dequantize(typ, got, row); err != nil {
+				t.Fatal(err)
+			}
+			if err := quant.Dequantize(typ, want, row); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if !sameBits(got[i], want[i]) {
+					t.Fatalf("%s nb=%d: [%d] = %x, quant.Dequantize %x", typ, nb, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	if err := kernels.Dequantize(quant.Q4_1, make([]float32, 32), make([]byte, 20)); err != nil {
+		t.Errorf("Q4_1 passes through: %v", err)
+	}
+}
+
+func FuzzDequantizeSIMD(f *testing.F) {
+	f.Add(false, randomRow(3, 2, 34))
+	f.Fuzz(func(t *testing.T, q4 bool, data []byte) {
+		typ := quant.Q8_0
+		if q4 {
+			typ = quant.Q4_0
+		}
+		nb := len(data) / typ.BlockBytes()
+		if nb == 0 {
+			return
+		}
+		row := data[:nb*typ.BlockBytes()]
+		got, want := make([]float32, nb*32), make([]float32, nb*32)
+		kernels.Dequantize(typ, got, row)
+		quant.Dequantize(typ, want, row)
+		for i := range got {
+			if !sameBits(got[i], want[i]) {
+				t.Fatalf("%s nb=%d: [%d] = %x, quant.Dequantize %x", typ, nb, i, got[i], want[i])
+			}
+		}
+	})
+}
+
+func BenchmarkDequantize(b *testing.B) {
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
+		const n = 768
+		row := randomRow(83, n/32, typ.BlockBytes())
+		dst := make([]float32, n)
+		b.Run(fmt.Sprintf("%s/n=%d", typ, n), func(b *testing.B) {
+			sides(b, func(b *testing.B) {
+				b.SetBytes(int64(len(row)))
+				for b.Loop() {
+					kernels.Dequantize(typ, dst, row)
+				}
+			})
+		})
+	}
+}

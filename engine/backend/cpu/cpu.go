@@ -142,7 +142,7 @@ func (b *Backend) Row(dst []float32, w backend.Weight, r int) {
 		copy(dst, cw.f32[r*cw.cols:(r+1)*cw.cols])
 		return
 	}
-	if err := quant.Dequantize(cw.t, dst, cw.data[r*cw.rowBytes:(r+1)*cw.rowBytes]); err != nil {
+	if err := kernels.Dequantize(cw.t, dst, cw.data[r*cw.rowBytes:(r+1)*cw.rowBytes]); err != nil {
 		panic("cpu: " + err.Error())
 	}
 }
@@ -262,7 +262,7 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, n,
 		}
 		row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
 		// Dequantize the row once and reuse it for every input.
-		if err := quant.Dequantize(w.t, scratch, row); err != nil {
+		if err := kernels.Dequantize(w.t, scratch, row); err != nil {
 			panic("cpu: " + err.Error())
 		}
 		for i := 0; i < n; i++ {

@@ -1,0 +1,21 @@
+package kernels
+
+import "github.com/attnscope/attnscope/engine/quant"
+
+// Dequantize is quant.Dequantize(t, dst, src): it decodes one row of type t into dst. For Q8_0
+// and Q4_0 it runs on vector units when the CPU has them, with the same arithmetic per value
+// (float32(q)·d, resp. float32(q−8)·d, one rounding), so the same bits.
+func Dequantize(t quant.Type, dst []float32, src []byte) error {
+	if simdLevel != simdNone && len(dst)%qk == 0 {
+		nb := len(dst) / qk
+		switch {
+		case t == quant.Q8_0 && len(src) == nb*q8_0Bytes:
+			dequantQ8_0SIMD(dst, src, nb)
+			return nil
+		case t == quant.Q4_0 && len(src) == nb*q4_0Bytes:
+			dequantQ4_0SIMD(dst, src, nb)
+			return nil
+		}
+	}
+	return quant.Dequantize(t, dst, src)
+}
