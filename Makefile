@@ -54,8 +54,21 @@ wasm:
 run: deps-run build wasm
 	$(BIN)/attnscope serve --port $(PORT) --dir $(WEB) --models $(MODELS)
 
-bench:
+# Go benchmarks of the engine (kernels SIMD vs plain side by side, models), then a table of
+# attnscope bench on synthetic models (BENCH_PRESETS, default s15m s110m; files in BENCH_DIR,
+# default /tmp/attnscope-bench) for F32, Q8_0 and Q4_0 on 1 and 2 threads.
+bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./engine/...
+	@set -e; dir=$${BENCH_DIR:-/tmp/attnscope-bench}; mkdir -p "$$dir"; \
+	printf '\n%-6s %-5s %-7s %10s %10s %13s %s\n' model type threads pp128_tok_s tg64_tok_s peak_rss_MiB simd; \
+	for p in $${BENCH_PRESETS:-s15m s110m}; do for t in f32 q8_0 q4_0; do \
+	  f="$$dir/$$p-$$t.gguf"; [ -f "$$f" ] || $(BIN)/attnscope synth --preset $$p --type $$t -o "$$f" >/dev/null; \
+	  for th in 1 2; do \
+	    j=$$($(BIN)/attnscope bench --model "$$f" --prompt-tokens 128 --gen-tokens 64 --threads $$th --json); \
+	    field() { echo "$$j" | sed -n "s/.*\"$$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }; \
+	    printf '%-6s %-5s %-7s %10.1f %10.1f %13.1f %s\n' $$p $$t $$th $$(field pp_tok_s) $$(field tg_tok_s) \
+	      $$(awk "BEGIN{print $$(field peak_rss_bytes)/1048576}") $$(field simd); \
+	  done; done; done
 
 # Each fuzz target for a bounded time.
 fuzz:
