@@ -106,3 +106,21 @@ func BenchmarkAttentionRow(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkMatVecLanes(b *testing.B) {
+	for _, shape := range [][2]int{{768, 288}, {288, 768}, {4096, 288}} {
+		rows, c := shape[0], shape[1]
+		r := newRand(66)
+		w, x := normal(r, rows*c, 1), normal(r, c, 1)
+		dst := make([]float32, rows)
+		b.Run(fmt.Sprintf("%dx%d", rows, c), func(b *testing.B) {
+			sides(b, func(b *testing.B) {
+				b.SetBytes(int64(4 * rows * c))
+				for b.Loop() {
+					kernels.MatVecLanes(dst, w, x)
+				}
+				flops(b, float64(2*rows*c))
+			})
+		})
+	}
+}

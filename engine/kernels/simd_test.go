@@ -261,3 +261,41 @@ func FuzzSoftmaxChunkedSIMD(f *testing.F) {
 		}
 	})
 }
+
+func TestMatVecLanesMatchesDotLanes(t *testing.T) {
+	for _, c := range []int{0, 5, 16, 17, 32, 48, 288, 768} {
+		for _, rows := range []int{0, 1, 3, 4, 5, 8, 11} {
+			in := simdInputs(uint64(c*100+rows), rows*c)
+			x := simdInputs(uint64(c*100+rows)+1, c)[3][0]
+			for k, pair := range in {
+				w := pair[0]
+				got := make([]float32, rows)
+				kernels.MatVecLanes(got, w, x)
+				for r := range got {
+					if want := kernels.DotLanesPlain(w[r*c:(r+1)*c], x); !sameBits(got[r], want) {
+						t.Fatalf("c=%d rows=%d input %d: row %d = %x, DotLanes %x", c, rows, k, r, got[r], want)
+					}
+				}
+			}
+		}
+	}
+	mustPanic(t, "kernels: MatVecLanes", func() { kernels.MatVecLanes(make([]float32, 2), make([]float32, 5), make([]float32, 3)) })
+}
+
+func FuzzMatVecLanes(f *testing.F) {
+	f.Add(uint8(4), []byte{1, 2, 3, 4, 5, 6})
+	f.Fuzz(func(t *testing.T, rows uint8, data []byte) {
+		a, b := fuzzVectors(data)
+		r := int(rows%9) + 1
+		c := len(a) / r
+		w := a[:r*c]
+		x := b[:c]
+		got := make([]float32, r)
+		kernels.MatVecLanes(got, w, x)
+		for i := range got {
+			if want := kernels.DotLanesPlain(w[i*c:(i+1)*c], x); !sameBits(got[i], want) {
+				t.Fatalf("rows=%d c=%d: row %d = %x, DotLanes %x", r, c, i, got[i], want)
+			}
+		}
+	})
+}

@@ -242,6 +242,10 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, n,
 		}
 		return
 	}
+	if cols%16 == 0 {
+		b.rowsLanes(dst, w, x, n, r0, r1)
+		return
+	}
 	var scratch []float32
 	if w.f32 == nil {
 		sp := f32Pool.Get().(*[]float32)
@@ -268,6 +272,40 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, n,
 		for i := 0; i < n; i++ {
 			xi := x[i*cols : (i+1)*cols]
 			dst[i*w.rows+r] = dotF32(scratch, xi)
+		}
+	}
+}
+
+// laneRows is how many weight rows rowsLanes takes at a time: they are reused for every input
+// while they sit in the first-level cache.
+const laneRows = 16
+
+// rowsLanes is rowsRange in float32 for rows whose length is a multiple of 16, where dotF32 is
+// DotLanes: blocks of rows (dequantized first if need be) times each input with MatVecLanes.
+func (b *Backend) rowsLanes(dst []float32, w *weight, x []float32, n, r0, r1 int) {
+	cols := w.cols
+	var scratch []float32
+	if w.f32 == nil {
+		sp := f32Pool.Get().(*[]float32)
+		defer f32Pool.Put(sp)
+		if cap(*sp) < laneRows*cols {
+			*sp = make([]float32, laneRows*cols)
+		}
+		scratch = (*sp)[:laneRows*cols]
+	}
+	for r := r0; r < r1; r += laneRows {
+		rr := min(laneRows, r1-r)
+		var rows []float32
+		if w.f32 != nil {
+			rows = w.f32[r*cols : (r+rr)*cols]
+		} else {
+			rows = scratch[:rr*cols]
+			if err := kernels.Dequantize(w.t, rows, w.data[r*w.rowBytes:(r+rr)*w.rowBytes]); err != nil {
+				panic("cpu: " + err.Error())
+			}
+		}
+		for i := 0; i < n; i++ {
+			kernels.MatVecLanes(dst[i*w.rows+r:i*w.rows+r+rr], rows, x[i*cols:(i+1)*cols])
 		}
 	}
 }
