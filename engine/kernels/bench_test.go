@@ -108,7 +108,7 @@ func BenchmarkAttentionRow(b *testing.B) {
 }
 
 func BenchmarkMatVecLanes(b *testing.B) {
-	for _, shape := range [][2]int{{768, 288}, {288, 768}, {4096, 288}} {
+	for _, shape := range [][2]int{{768, 288}, {288, 768}, {4096, 288}, {32000, 288}} {
 		rows, c := shape[0], shape[1]
 		r := newRand(66)
 		w, x := normal(r, rows*c, 1), normal(r, c, 1)

@@ -15,32 +15,16 @@ import (
 // see keys 0…pos, encoders all cached keys. Heads run in parallel; each head hands its rows to
 // sink in position order.
 func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cache, pos0, n int, sink AttnSink) {
-	hd, nh := cfg.HeadDim, cfg.NHead
-	group := nh / cfg.NKVHead
-	kvDim := cache.KVDim()
-	k, v := cache.K(layer), cache.V(layer)
-	total := cache.LayerLen(layer)
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	head := func(h int, probs []float32) {
-		off := (h / group) * hd
-		for i := 0; i < n; i++ {
-			pos := pos0 + i
-			nKeys := total
-			if cfg.Causal {
-				nKeys = pos + 1
-			}
-			qi := q[(i*nh+h)*hd : (i*nh+h+1)*hd]
-			oi := out[(i*nh+h)*hd : (i*nh+h+1)*hd]
-			kernels.AttentionRow(oi, probs, qi, k, v, nKeys, kvDim, off, scale, nil, cfg.Causal)
-			if sink != nil {
-				sink(layer, h, pos, probs[:nKeys])
-			}
-		}
-	}
-	if n*total*hd < 1<<15 || nh == 1 {
-		pp := getProbs(total)
+	a := attnJob{cfg: cfg, layer: layer, out: out, q: q, k: cache.K(layer), v: cache.V(layer),
+		kvDim: cache.KVDim(), total: cache.LayerLen(layer), pos0: pos0, n: n, sink: sink,
+		scale: float32(1 / math.Sqrt(float64(cfg.HeadDim)))}
+	// Rows are pooled at the cache's capacity so that a growing cache does not outgrow them.
+	rowLen := max(a.total, cache.Capacity())
+	nh := cfg.NHead
+	if n*a.total*cfg.HeadDim < 1<<15 || nh == 1 {
+		pp := getProbs(rowLen)
 		for h := 0; h < nh; h++ {
-			head(h, *pp)
+			a.head(h, *pp)
 		}
 		probsPool.Put(pp)
 		return
@@ -51,16 +35,47 @@ func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cach
 	var wg sync.WaitGroup
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
-		go func() {
+		go func(a attnJob) { // a copy, so that the caller's stays on its stack
 			defer wg.Done()
-			pp := getProbs(total)
+			pp := getProbs(rowLen)
 			for h := w; h < nh; h += workers {
-				head(h, *pp)
+				a.head(h, *pp)
 			}
 			probsPool.Put(pp)
-		}()
+		}(a)
 	}
 	wg.Wait()
+}
+
+// attnJob is one SelfAttention call's arguments, shared by the heads.
+type attnJob struct {
+	cfg          *Config
+	layer        int
+	out, q, k, v []float32
+	kvDim, total int
+	pos0, n      int
+	scale        float32
+	sink         AttnSink
+}
+
+// head computes the n query rows of head h with probs as the probability row.
+func (a *attnJob) head(h int, probs []float32) {
+	cfg := a.cfg
+	hd, nh := cfg.HeadDim, cfg.NHead
+	off := (h / (nh / cfg.NKVHead)) * hd
+	for i := 0; i < a.n; i++ {
+		pos := a.pos0 + i
+		nKeys := a.total
+		if cfg.Causal {
+			nKeys = pos + 1
+		}
+		qi := a.q[(i*nh+h)*hd : (i*nh+h+1)*hd]
+		oi := a.out[(i*nh+h)*hd : (i*nh+h+1)*hd]
+		kernels.AttentionRow(oi, probs, qi, a.k, a.v, nKeys, a.kvDim, off, a.scale, nil, cfg.Causal)
+		if a.sink != nil {
+			a.sink(a.layer, h, pos, probs[:nKeys])
+		}
+	}
 }
 
 // probsPool keeps probability rows between evaluations.
