@@ -6,7 +6,7 @@ import "github.com/attnscope/attnscope/engine/quant"
 // and Q4_0 it runs on vector units when the CPU has them, with the same arithmetic per value
 // (float32(q)·d, resp. float32(q−8)·d, one rounding), so the same bits.
 func Dequantize(t quant.Type, dst []float32, src []byte) error {
-	if simdLevel != simdNone && len(dst)%qk == 0 {
+	if quantSIMD && len(dst)%qk == 0 {
 		nb := len(dst) / qk
 		switch {
 		case t == quant.Q8_0 && len(src) == nb*q8_0Bytes:

@@ -6,17 +6,20 @@ var (
 	DotBlockedPlain = dotBlockedPlain
 )
 
-var detectedLevel = simdLevel
+var (
+	detectedLevel = simdLevel
+	detectedQuant = quantSIMD
+)
 
 // UseSIMD switches the kernels between their SIMD versions (on, where the CPU has them) and
 // their plain versions, returning a function that restores the previous choice. Tests that
 // call it must not run in parallel.
 func UseSIMD(on bool) (restore func()) {
-	prev := simdLevel
+	prevLevel, prevQuant := simdLevel, quantSIMD
 	if on {
-		simdLevel = detectedLevel
+		simdLevel, quantSIMD = detectedLevel, detectedQuant
 	} else {
-		simdLevel = simdNone
+		simdLevel, quantSIMD = simdNone, false
 	}
-	return func() { simdLevel = prev }
+	return func() { simdLevel, quantSIMD = prevLevel, prevQuant }
 }

@@ -7,15 +7,19 @@ const (
 	simdAVX512 = 2 // 512-bit vectors (AVX-512 F, CD, BW, DQ, VL)
 )
 
-// SIMD names the vector instruction set the kernels use on this machine: "avx512", "avx2" or
-// "none" (plain Go: another architecture, a CPU without AVX2 and FMA, or a build without the
-// simd experiment).
+// SIMD names the vector instruction set the kernels use on this machine: "avx512", "avx2",
+// "simd128-int" (WebAssembly: only the quantized kernels, VecDot and Dequantize) or "none"
+// (plain Go: another architecture, a CPU without AVX2 and FMA, or a build without the simd
+// experiment).
 func SIMD() string {
 	switch simdLevel {
 	case simdAVX512:
 		return "avx512"
 	case simdAVX2:
 		return "avx2"
+	}
+	if quantSIMD {
+		return "simd128-int" // WebAssembly: the quantized kernels only (no fused multiply-add)
 	}
 	return "none"
 }

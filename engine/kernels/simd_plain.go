@@ -1,9 +1,12 @@
-//go:build !(goexperiment.simd && amd64)
+//go:build !(goexperiment.simd && (amd64 || wasm))
 
 package kernels
 
-// Without the simd experiment (or off amd64) every kernel runs its plain-Go version.
+// Without the simd experiment (or on other architectures) every kernel runs its plain-Go
+// version.
 var simdLevel = simdNone
+
+var quantSIMD = false
 
 func dotLanesSIMD(a, b []float32) float32   { return dotLanesPlain(a, b) }
 func dotBlockedSIMD(a, b []float32) float32 { return dotBlockedPlain(a, b) }

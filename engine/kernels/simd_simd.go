@@ -7,6 +7,9 @@ import "simd/archsimd"
 // simdLevel is the vector instruction set the kernels use, chosen from the CPU's features.
 var simdLevel = detectSIMD()
 
+// quantSIMD says whether the quantized kernels (VecDot, Dequantize) use vectors.
+var quantSIMD = simdLevel != simdNone
+
 func detectSIMD() int {
 	switch {
 	case archsimd.X86.AVX512() && archsimd.X86.FMA():

@@ -25,7 +25,7 @@ const (
 // so the result has the same bits. Other types, and bad lengths (which panic there), go to
 // quant.VecDot.
 func VecDot(t quant.Type, row, act []byte, n int) float32 {
-	if simdLevel != simdNone && n > 0 && n%qk == 0 && len(act) == n/qk*q8_0Bytes {
+	if quantSIMD && n > 0 && n%qk == 0 && len(act) == n/qk*q8_0Bytes {
 		nb := n / qk
 		switch {
 		case t == quant.Q8_0 && len(row) == nb*q8_0Bytes:
