@@ -5,10 +5,11 @@ const (
 	simdNone   = 0 // plain Go
 	simdAVX2   = 1 // 256-bit vectors with fused multiply-add
 	simdAVX512 = 2 // 512-bit vectors (AVX-512 F, CD, BW, DQ, VL)
+	simdNEON   = 3 // arm64's 128-bit vectors: the dot products only
 )
 
 // SIMD names the vector instruction set the kernels use on this machine: "avx512", "avx2",
-// "simd128-int" (WebAssembly: only the quantized kernels, VecDot and Dequantize) or "none"
+// "neon" (arm64: the float32 dot products and MatVecLanes), "simd128-int" (WebAssembly: only the quantized kernels, VecDot and Dequantize) or "none"
 // (plain Go: another architecture, a CPU without AVX2 and FMA, or a build without the simd
 // experiment).
 func SIMD() string {
@@ -17,6 +18,8 @@ func SIMD() string {
 		return "avx512"
 	case simdAVX2:
 		return "avx2"
+	case simdNEON:
+		return "neon"
 	}
 	if quantSIMD {
 		return "simd128-int" // WebAssembly: the quantized kernels only (no fused multiply-add)

@@ -54,7 +54,7 @@ func SoftmaxChunked(x []float32, padded bool) {
 	}
 	var chunk [16]float32
 	i0 := 0
-	if simdLevel != simdNone {
+	if simdLevel == simdAVX2 || simdLevel == simdAVX512 {
 		i0 = len(x) &^ 15 // the full chunks; a padded last one stays with the loop below
 		if i0 > full {
 			i0 = full
