@@ -1,0 +1,66 @@
+package train
+
+// dot is Σ a[i]·b[i] with four partial sums.
+func dot[T Float](a, b []T) T {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 T
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpy is y += a·x.
+func axpy[T Float](y []T, a T, x []T) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}
+
+// linear computes y (n, out) = x (n, in) · wᵀ + b, w being (out, in); b may be nil.
+func linear[T Float](y, x, w, b []T, n, in, out int) {
+	for i := 0; i < n; i++ {
+		xi := x[i*in : (i+1)*in]
+		yi := y[i*out : (i+1)*out]
+		for o := range yi {
+			s := dot(xi, w[o*in:(o+1)*in])
+			if b != nil {
+				s += b[o]
+			}
+			yi[o] = s
+		}
+	}
+}
+
+// linearBack accumulates the gradients of linear: dx (n, in) += dy · w, dw (out, in) += dyᵀ · x
+// and db += Σ dy. dx and db may be nil.
+func linearBack[T Float](dx, dw, db, dy, x, w []T, n, in, out int) {
+	for i := 0; i < n; i++ {
+		xi := x[i*in : (i+1)*in]
+		dyi := dy[i*out : (i+1)*out]
+		var dxi []T
+		if dx != nil {
+			dxi = dx[i*in : (i+1)*in]
+		}
+		for o, g := range dyi {
+			if g == 0 {
+				continue
+			}
+			axpy(dw[o*in:(o+1)*in], g, xi)
+			if dxi != nil {
+				axpy(dxi, g, w[o*in:(o+1)*in])
+			}
+			if db != nil {
+				db[o] += g
+			}
+		}
+	}
+}
