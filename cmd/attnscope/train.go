@@ -28,11 +28,12 @@ type trainFlags struct {
 	evalN, logEvery, shards            int
 	lr, minLR, wd, clip                float64
 	seed                               uint64
+	args                               []string
 }
 
 func cmdTrain(args []string, stdout io.Writer) error {
 	fs := newFlags("train")
-	var f trainFlags
+	f := trainFlags{args: args}
 	fs.StringVar(&f.task, "task", "", "task: "+strings.Join(train.Tasks, ", "))
 	fs.IntVar(&f.steps, "steps", 1000, "optimizer steps")
 	fs.StringVar(&f.arch, "arch", "gpt2", "architecture: gpt2 (learned positions) or llama (RoPE)")
@@ -187,8 +188,8 @@ func runTrain(ctx context.Context, f trainFlags, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "trained in %s: last batch loss %.4f, held-out loss %.4f (256 fresh sequences)\n", wall.Round(time.Second), last.Loss, heldLoss)
 	extra := map[string]string{
-		"general.description": fmt.Sprintf("lesson model for task %s, trained by attnscope train", f.task),
-		"attnscope.train.command": "attnscope train " + strings.Join(os.Args[2:], " "),
+		"general.description":     fmt.Sprintf("lesson model for task %s, trained by attnscope train", f.task),
+		"attnscope.train.command": "attnscope train " + strings.Join(f.args, " "),
 	}
 	if err := p.Save(ctx, f.out, typ, f.name, extra); err != nil {
 		if ctx.Err() != nil {
