@@ -210,6 +210,17 @@ func runTrain(ctx context.Context, f trainFlags, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "held-out exact match: %.2f%% of %d fresh examples (lengths 1–%d), measured on %s with infer\n", 100*acc, f.evalN, f.maxLen, f.out)
+		rs, err := train.RoleScores(l, task, rand.New(rand.NewPCG(f.seed, 4)), min(f.evalN, 100))
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			fmt.Fprintf(stdout, "head role %-15s", r.Name)
+			for _, h := range r.Heads[:min(3, len(r.Heads))] {
+				fmt.Fprintf(stdout, "  L%d.H%d %.3f", h.Layer, h.Head, h.Score)
+			}
+			fmt.Fprintln(stdout)
+		}
 	}
 	return nil
 }

@@ -19,5 +19,6 @@
 // and the same number of shards the run is deterministic.
 //
 // Imports: the standard library, engine/gguf (the writer), engine/quant (Q8_0) and
-// engine/kernels (GELU's table).
+// engine/kernels (GELU's table); evaluate.go measures written models through engine/infer and
+// engine/roles.
 package train
