@@ -7,10 +7,11 @@
 // Both have causal multi-head attention (as many KV heads as query heads), a final norm, an
 // untied LM head and a cross-entropy loss over the positions a task marks.
 //
-// The forward pass computes what engine/model computes (same formulas, the same epsilons and
-// RoPE angles; gpt2's GELU goes through the same half-precision table as kernels.GELU when the
-// element type is float32), and a test compares its logits with engine/infer's on the written
-// file. The code is generic over float32 (training) and float64 (gradient checks against finite
+// The forward pass computes what engine/model computes: in float32 it calls the same kernels
+// for the products (MatVecLanes), norms, attention rows (AttentionRow with a cache's summation
+// orders) and GELU (its half-precision table), with the same epsilons and RoPE angles, and a
+// test compares its logits with engine/infer's on the written file (gpt2: identical bits;
+// llama: within 1e-6). The code is generic over float32 (training) and float64 (gradient checks against finite
 // differences); in float64 GELU is the exact tanh formula and the backward pass is its
 // derivative.
 //

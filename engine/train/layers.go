@@ -36,6 +36,16 @@ func normForward[T Float](y, xhat, rstd, x, w, b []T, n, E int, eps float64, lay
 			}
 			yi[j] = v
 		}
+		// In float32 the output is the inference kernel's, to the bit.
+		if y32, ok := any(yi).([]float32); ok {
+			x32, w32 := any(xi).([]float32), any(w).([]float32)
+			if layer {
+				b32, _ := any(b).([]float32)
+				kernels.LayerNorm(y32, x32, w32, b32, float32(eps))
+			} else {
+				kernels.RMSNorm(y32, x32, w32, float32(eps))
+			}
+		}
 	}
 }
 
@@ -154,6 +164,17 @@ func rotate[T Float](t *ropeTable, x []T, pos int, inverse bool) {
 func attnForward[T Float](out, probs, qkv []T, n, E, H int) {
 	hd := E / H
 	scale := 1 / math.Sqrt(float64(hd))
+	if q32, ok := any(qkv).([]float32); ok {
+		// The inference kernel, with the summation orders of a KV cache.
+		out32, p32 := any(out).([]float32), any(probs).([]float32)
+		for h := 0; h < H; h++ {
+			for i := 0; i < n; i++ {
+				kernels.AttentionRow(out32[i*E+h*hd:i*E+(h+1)*hd], p32[(h*n+i)*n:(h*n+i+1)*n],
+					q32[i*3*E+h*hd:i*3*E+(h+1)*hd], q32[E:], q32[2*E:], i+1, 3*E, h*hd, float32(scale), nil, true)
+			}
+		}
+		return
+	}
 	for h := 0; h < H; h++ {
 		for i := 0; i < n; i++ {
 			qi := qkv[i*3*E+h*hd : i*3*E+(h+1)*hd]

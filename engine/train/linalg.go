@@ -1,5 +1,7 @@
 package train
 
+import "github.com/attnscope/attnscope/engine/kernels"
+
 // dot is Σ a[i]·b[i] with four partial sums.
 func dot[T Float](a, b []T) T {
 	b = b[:len(a)]
@@ -27,6 +29,18 @@ func axpy[T Float](y []T, a T, x []T) {
 
 // linear computes y (n, out) = x (n, in) · wᵀ + b, w being (out, in); b may be nil.
 func linear[T Float](y, x, w, b []T, n, in, out int) {
+	if y32, ok := any(y).([]float32); ok {
+		x32, w32 := any(x).([]float32), any(w).([]float32)
+		b32, _ := any(b).([]float32)
+		for i := 0; i < n; i++ {
+			yi := y32[i*out : (i+1)*out]
+			kernels.MatVecLanes(yi, w32[:out*in], x32[i*in:(i+1)*in])
+			if b32 != nil {
+				kernels.Add(yi, b32[:out])
+			}
+		}
+		return
+	}
 	for i := 0; i < n; i++ {
 		xi := x[i*in : (i+1)*in]
 		yi := y[i*out : (i+1)*out]
@@ -43,6 +57,23 @@ func linear[T Float](y, x, w, b []T, n, in, out int) {
 // linearBack accumulates the gradients of linear: dx (n, in) += dy · w, dw (out, in) += dyᵀ · x
 // and db += Σ dy. dx and db may be nil.
 func linearBack[T Float](dx, dw, db, dy, x, w []T, n, in, out int) {
+	if dx32, ok := any(dx).([]float32); ok && dx != nil && n >= 4 {
+		// dx through the transposed matrix with the vector kernel, then dw and db alone.
+		wt := make([]float32, in*out) // (in, out)
+		w32 := any(w).([]float32)
+		for o := 0; o < out; o++ {
+			for j, v := range w32[o*in : (o+1)*in] {
+				wt[j*out+o] = v
+			}
+		}
+		dy32 := any(dy).([]float32)
+		tmp := make([]float32, in)
+		for i := 0; i < n; i++ {
+			kernels.MatVecLanes(tmp, wt, dy32[i*out:(i+1)*out])
+			kernels.Add(dx32[i*in:(i+1)*in], tmp)
+		}
+		dx = nil
+	}
 	for i := 0; i < n; i++ {
 		xi := x[i*in : (i+1)*in]
 		dyi := dy[i*out : (i+1)*out]
