@@ -64,7 +64,11 @@ func dotLanesStrided(p, v []float32, stride, base int, padded bool) float32 {
 		n = len(p)
 	}
 	for j := 0; j < n; j++ {
-		acc[j&15] = FMA32(p[j], v[j*stride+base], acc[j&15])
+		r, ok := fmaFast(p[j], v[j*stride+base], acc[j&15])
+		if !ok {
+			r = FMA32(p[j], v[j*stride+base], acc[j&15])
+		}
+		acc[j&15] = r
 	}
 	s := reduce16(&acc)
 	for j := n; j < len(p); j++ {
@@ -79,7 +83,11 @@ func dotBlockedStrided(p, v []float32, stride, base int) float32 {
 	n := len(p) &^ 63
 	for j := 0; j < n; j++ {
 		g := j & 63
-		acc[g>>4][g&15] = FMA32(p[j], v[j*stride+base], acc[g>>4][g&15])
+		r, ok := fmaFast(p[j], v[j*stride+base], acc[g>>4][g&15])
+		if !ok {
+			r = FMA32(p[j], v[j*stride+base], acc[g>>4][g&15])
+		}
+		acc[g>>4][g&15] = r
 	}
 	var s float32
 	if n > 0 {

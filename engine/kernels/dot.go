@@ -9,21 +9,27 @@ import "math"
 // implementation of the same order gives bit-identical results.
 
 // FMA32 returns a·b + c with a single rounding to float32, as a hardware single-precision fused
-// multiply-add does. The product of two float32 values is exact in float64, so p + c rounded
-// to float64 differs from the exact value only by a residual below half a float64 ulp; that
-// residual can change the float32 rounding only when the float64 sum falls exactly halfway
-// between two float32 values, and there it decides the direction. (Rounding through float64
-// without that correction would double-round in those cases.) SIMD kernels using the FMA
-// instructions therefore agree with the plain ones bit for bit.
+// multiply-add does, so that SIMD kernels using the FMA instructions agree with the plain ones
+// bit for bit. The product of two float32 values is exact in float64, so s = a·b + c rounded
+// to float64 differs from the exact value only by the residual of that addition; rounding s
+// to float32 can go wrong only when s falls exactly halfway between two float32 values, and
+// there the residual decides the direction. (Rounding through float64 without that correction
+// would double-round in those cases.)
 func FMA32(a, b, c float32) float32 {
-	p := float64(a) * float64(b)
-	s := p + float64(c)
+	if r, ok := fmaFast(a, b, c); ok {
+		return r
+	}
+	return fma32Slow(float64(a)*float64(b), float64(c), float64(a)*float64(b)+float64(c))
+}
+
+// fmaFast returns float32(s), s = a·b + c rounded once to float64, and whether that is
+// certainly FMA32(a, b, c): s is in the float32 normal range and not a float32 midpoint. It is
+// small enough to be inlined into the kernels' loops, which call FMA32 when ok is false.
+func fmaFast(a, b, c float32) (r float32, ok bool) {
+	s := math.FMA(float64(a), float64(b), float64(c))
 	bits := math.Float64bits(s)
 	// A float32 midpoint in the normal range has its low 29 mantissa bits equal to 1<<28.
-	if bits>>52&0x7ff >= 1023-126 && bits&(1<<29-1) != 1<<28 {
-		return float32(s)
-	}
-	return fma32Slow(p, float64(c), s)
+	return float32(s), bits&(1<<29-1) != 1<<28 && bits>>52&0x7ff >= 1023-126
 }
 
 // fma32Slow finishes FMA32 when s = p + c (rounded) is a possible float32 midpoint or lies in
@@ -82,7 +88,11 @@ func dotLanesPlain(a, b []float32) float32 {
 	for i := 0; i < n; i += 16 {
 		x, y := a[i:i+16:i+16], b[i:i+16:i+16]
 		for l := range acc {
-			acc[l] = FMA32(x[l], y[l], acc[l])
+			v, ok := fmaFast(x[l], y[l], acc[l])
+			if !ok {
+				v = FMA32(x[l], y[l], acc[l])
+			}
+			acc[l] = v
 		}
 	}
 	s := reduce16(&acc)
@@ -112,7 +122,11 @@ func dotBlockedPlain(a, b []float32) float32 {
 		for j := range acc {
 			x, y := a[i+16*j:i+16*j+16:i+16*j+16], b[i+16*j:i+16*j+16:i+16*j+16]
 			for l := range acc[j] {
-				acc[j][l] = FMA32(x[l], y[l], acc[j][l])
+				v, ok := fmaFast(x[l], y[l], acc[j][l])
+				if !ok {
+					v = FMA32(x[l], y[l], acc[j][l])
+				}
+				acc[j][l] = v
 			}
 		}
 	}
