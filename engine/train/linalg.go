@@ -57,22 +57,9 @@ func linear[T Float](y, x, w, b []T, n, in, out int) {
 // linearBack accumulates the gradients of linear: dx (n, in) += dy · w, dw (out, in) += dyᵀ · x
 // and db += Σ dy. dx and db may be nil.
 func linearBack[T Float](dx, dw, db, dy, x, w []T, n, in, out int) {
-	if dx32, ok := any(dx).([]float32); ok && dx != nil && n >= 4 {
-		// dx through the transposed matrix with the vector kernel, then dw and db alone.
-		wt := make([]float32, in*out) // (in, out)
-		w32 := any(w).([]float32)
-		for o := 0; o < out; o++ {
-			for j, v := range w32[o*in : (o+1)*in] {
-				wt[j*out+o] = v
-			}
-		}
-		dy32 := any(dy).([]float32)
-		tmp := make([]float32, in)
-		for i := 0; i < n; i++ {
-			kernels.MatVecLanes(tmp, wt, dy32[i*out:(i+1)*out])
-			kernels.Add(dx32[i*in:(i+1)*in], tmp)
-		}
-		dx = nil
+	if dy32, ok := any(dy).([]float32); ok && n >= 4 {
+		linearBack32(any(dx).([]float32), any(dw).([]float32), any(db).([]float32), dy32, any(x).([]float32), any(w).([]float32), n, in, out)
+		return
 	}
 	for i := 0; i < n; i++ {
 		xi := x[i*in : (i+1)*in]
@@ -94,4 +81,59 @@ func linearBack[T Float](dx, dw, db, dy, x, w []T, n, in, out int) {
 			}
 		}
 	}
+}
+
+// linearBack32 is linearBack for float32 through the vector kernel: dx through the transposed
+// matrix, dw from the transposed inputs and output gradients, their position axis padded with
+// zeros to a multiple of 16.
+func linearBack32(dx, dw, db, dy, x, w []float32, n, in, out int) {
+	if dx != nil {
+		wt := make([]float32, in*out) // (in, out)
+		for o := 0; o < out; o++ {
+			for j, v := range w[o*in : (o+1)*in] {
+				wt[j*out+o] = v
+			}
+		}
+		tmp := make([]float32, in)
+		for i := 0; i < n; i++ {
+			kernels.MatVecLanes(tmp, wt, dy[i*out:(i+1)*out])
+			kernels.Add(dx[i*in:(i+1)*in], tmp)
+		}
+	}
+	m := (n + 15) &^ 15
+	xt := make([]float32, in*m)   // (in, m)
+	dyt := make([]float32, out*m) // (out, m)
+	for i := 0; i < n; i++ {
+		for j, v := range x[i*in : (i+1)*in] {
+			xt[j*m+i] = v
+		}
+		for o, v := range dy[i*out : (i+1)*out] {
+			dyt[o*m+i] = v
+		}
+	}
+	tmp := make([]float32, in)
+	for o := 0; o < out; o++ {
+		g := dyt[o*m : (o+1)*m]
+		var sum float32
+		for _, v := range g {
+			sum += v
+		}
+		if sum == 0 && allZero(g) {
+			continue
+		}
+		kernels.MatVecLanes(tmp, xt, g)
+		kernels.Add(dw[o*in:(o+1)*in], tmp)
+		if db != nil {
+			db[o] += sum
+		}
+	}
+}
+
+func allZero(x []float32) bool {
+	for _, v := range x {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
