@@ -23,6 +23,7 @@ func init() {
 
 type trainFlags struct {
 	task, arch, typ, corpus, out, name string
+	init                               string
 	steps, dim, layers, heads, ffn     int
 	ctx, maxLen, batch, warmup         int
 	evalN, logEvery, shards            int
@@ -56,6 +57,7 @@ func cmdTrain(args []string, stdout io.Writer) error {
 	fs.StringVar(&f.name, "name", "", "general.name (default: the task)")
 	fs.IntVar(&f.evalN, "eval", 500, "held-out examples for the final accuracy (algorithmic tasks)")
 	fs.IntVar(&f.logEvery, "log-every", 50, "print progress every N steps")
+	fs.StringVar(&f.init, "init", "", "continue training from this `file` (written by train, same shape flags)")
 	fs.StringVar(&f.out, "o", "", "output `file` (written atomically when training ends)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -148,6 +150,11 @@ func runTrain(ctx context.Context, f trainFlags, stdout io.Writer) error {
 		return fmt.Errorf("--type q8_0 needs --dim and --ffn to be multiples of 32 (dim %d, ffn %d)", f.dim, f.ffn)
 	}
 	p.Init(f.seed)
+	if f.init != "" {
+		if err := p.Load(f.init); err != nil {
+			return fmt.Errorf("--init: %w", err)
+		}
+	}
 	tr := train.NewTrainer(p, train.AdamW{WeightDecay: f.wd, Clip: f.clip},
 		train.Schedule{LR: f.lr, MinLR: f.minLR, Warmup: f.warmup, Steps: f.steps})
 	tr.Shards = f.shards

@@ -116,3 +116,30 @@ func TestSaveAtomic(t *testing.T) {
 		t.Error("4 heads for dim 30 accepted")
 	}
 }
+
+// TestLoadRoundTrip writes both architectures and reads them back into fresh parameters.
+func TestLoadRoundTrip(t *testing.T) {
+	for _, arch := range []string{"gpt2", "llama"} {
+		cfg := Config{Arch: arch, Vocab: VocabSize, Dim: 16, Layers: 2, Heads: 2, FFN: 24, Ctx: 12}
+		p, _ := NewParams[float32](cfg)
+		p.Init(5)
+		path := filepath.Join(t.TempDir(), arch+".gguf")
+		if err := p.Save(context.Background(), path, quant.F32, arch, nil); err != nil {
+			t.Fatal(err)
+		}
+		q, _ := NewParams[float32](cfg)
+		if err := q.Load(path); err != nil {
+			t.Fatal(err)
+		}
+		for i := range p.Flat {
+			if p.Flat[i] != q.Flat[i] {
+				t.Fatalf("%s: value %d read back as %v, written %v", arch, i, q.Flat[i], p.Flat[i])
+			}
+		}
+		cfg.Ctx = 13
+		r, _ := NewParams[float32](cfg)
+		if err := r.Load(path); arch == "gpt2" && err == nil {
+			t.Error("a file with 12 positions loaded into a model of 13")
+		}
+	}
+}
