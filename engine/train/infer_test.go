@@ -136,10 +136,20 @@ func TestLoadRoundTrip(t *testing.T) {
 				t.Fatalf("%s: value %d read back as %v, written %v", arch, i, q.Flat[i], p.Flat[i])
 			}
 		}
-		cfg.Ctx = 13
+		cfg.Ctx = 11
 		r, _ := NewParams[float32](cfg)
 		if err := r.Load(path); arch == "gpt2" && err == nil {
-			t.Error("a file with 12 positions loaded into a model of 13")
+			t.Error("a file with 12 positions loaded into a model of 11")
+		}
+		cfg.Ctx = 14 // a longer context keeps the new positions' values
+		r, _ = NewParams[float32](cfg)
+		r.Init(6)
+		last := r.pos[len(r.pos)-1]
+		if err := r.Load(path); err != nil {
+			t.Fatal(err)
+		}
+		if arch == "gpt2" && (r.pos[0] != p.pos[0] || r.pos[len(r.pos)-1] != last) {
+			t.Error("loading 12 positions into 14 did not keep the first from the file and the last as they were")
 		}
 	}
 }

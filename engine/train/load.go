@@ -9,7 +9,9 @@ import (
 )
 
 // Load reads the parameters of a model written by Save (any of its types, dequantized) into p,
-// whose shape must match the file's tensors, so that training can continue from it.
+// whose shape must match the file's tensors, so that training can continue from it. The one
+// exception is gpt2's position_embd: a file with fewer positions fills the first rows and leaves
+// the others as they are (training then continues on a longer context).
 func (p *Params[T]) Load(path string) error {
 	f, err := gguf.Open(path)
 	if err != nil {
@@ -23,6 +25,9 @@ func (p *Params[T]) Load(path string) error {
 		t, ok := f.Tensor(name)
 		if !ok {
 			return fmt.Errorf("train: %s: tensor %s is missing", path, name)
+		}
+		if name == "position_embd.weight" && len(t.Dims) == 2 && t.Dims[0] == uint64(p.Cfg.Dim) && t.Elements() < uint64(len(dst)) {
+			dst = dst[:t.Elements()]
 		}
 		if t.Elements() != uint64(len(dst)) {
 			return fmt.Errorf("train: %s: tensor %s has %d values; this shape needs %d", path, name, t.Elements(), len(dst))
