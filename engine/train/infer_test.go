@@ -144,11 +144,19 @@ func TestLoadRoundTrip(t *testing.T) {
 		cfg.Ctx = 14 // a longer context keeps the new positions' values
 		r, _ = NewParams[float32](cfg)
 		r.Init(6)
+		if err := r.Load(path); arch == "llama" {
+			if err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		r, _ = NewParams[float32](cfg)
+		r.Init(6)
 		last := r.pos[len(r.pos)-1]
 		if err := r.Load(path); err != nil {
 			t.Fatal(err)
 		}
-		if arch == "gpt2" && (r.pos[0] != p.pos[0] || r.pos[len(r.pos)-1] != last) {
+		if r.pos[0] != p.pos[0] || r.pos[len(r.pos)-1] != last {
 			t.Error("loading 12 positions into 14 did not keep the first from the file and the last as they were")
 		}
 	}
