@@ -10,6 +10,7 @@ import (
 	"github.com/attnscope/attnscope/engine/backend/cpu"
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/model"
+	"github.com/attnscope/attnscope/engine/trace"
 	"github.com/attnscope/attnscope/internal/shareddata"
 )
 
@@ -149,17 +150,22 @@ func checkCausal(t *testing.T, l *infer.Loaded, r shareddata.Result, tol, tolAtt
 		t.Logf("%q: greedy ids differ (quantized run, logits within %v)\n ours      %v\n llama.cpp %v", r.Prompt, tol, res.Generated, r.Greedy.IDs)
 	}
 	if attn != nil {
-		n := len(r.Default.IDs)
-		for li, layer := range attn.Layers {
-			for h, m := range layer.Heads {
-				dense := s.Trace.Dense(li, h, n)
-				for q := range m {
-					for k := range m[q] {
-						d := math.Abs(float64(dense[q][k]) - m[q][k])
-						st.attn = math.Max(st.attn, d)
-						if d > tolAttn {
-							t.Fatalf("%q layer %d head %d [%d][%d]: %v, llama.cpp %v", r.Prompt, li, h, q, k, dense[q][k], m[q][k])
-						}
+		compareAttention(t, r.Prompt, s.Trace, attn, len(r.Default.IDs), tolAttn, st)
+	}
+}
+
+// compareAttention checks the trace's attention over the first n tokens against llama.cpp's.
+func compareAttention(t *testing.T, prompt string, tr *trace.Trace, ref *shareddata.Attention, n int, tol float64, st *stats) {
+	t.Helper()
+	for li, layer := range ref.Layers {
+		for h, m := range layer.Heads {
+			dense := tr.Dense(li, h, n)
+			for q := range m {
+				for k := range m[q] {
+					d := math.Abs(float64(dense[q][k]) - m[q][k])
+					st.attn = math.Max(st.attn, d)
+					if d > tol {
+						t.Fatalf("%q layer %d head %d [%d][%d]: %v, llama.cpp %v", prompt, li, h, q, k, dense[q][k], m[q][k])
 					}
 				}
 			}
@@ -207,21 +213,7 @@ func checkEncoder(t *testing.T, l *infer.Loaded, r shareddata.Result, tol, tolAt
 		}
 	}
 	if r.Attention != nil {
-		n := len(ids)
-		for li, layer := range r.Attention.Layers {
-			for h, m := range layer.Heads {
-				dense := s.Trace.Dense(li, h, n)
-				for q := range m {
-					for k := range m[q] {
-						d := math.Abs(float64(dense[q][k]) - m[q][k])
-						st.attn = math.Max(st.attn, d)
-						if d > tolAttn {
-							t.Fatalf("%q layer %d head %d [%d][%d]: %v, llama.cpp %v", r.Prompt, li, h, q, k, dense[q][k], m[q][k])
-						}
-					}
-				}
-			}
-		}
+		compareAttention(t, r.Prompt, s.Trace, r.Attention, len(ids), tolAttn, st)
 	}
 }
 

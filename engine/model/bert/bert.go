@@ -24,15 +24,13 @@ type block struct {
 
 // Model is a loaded BERT encoder.
 type Model struct {
-	cfg       *model.Config
-	be        backend.Backend
+	model.Base
 	tokEmbd   backend.Weight
 	typeEmbd  []float32 // (nTypes, E)
 	nTypes    int
 	posEmbd   []float32 // (nCtx, E)
 	embedNorm model.Norm
 	blocks    []block
-	bytes     int64
 }
 
 func load(f *gguf.File, cfg *model.Config, be backend.Backend) (model.Model, error) {
@@ -40,17 +38,17 @@ func load(f *gguf.File, cfg *model.Config, be backend.Backend) (model.Model, err
 	if cfg.NKVHead != cfg.NHead {
 		return nil, fmt.Errorf("%w: bert with %d KV heads for %d heads", model.ErrBadModel, cfg.NKVHead, cfg.NHead)
 	}
-	te, ok := f.Tensor("token_embd.weight")
-	if !ok || len(te.Dims) != 2 || te.Dims[1] > 1<<24 {
-		return nil, fmt.Errorf("%w: tensor token_embd.weight is missing or not a matrix", model.ErrBadModel)
+	nv, err := model.VocabSize(f)
+	if err != nil {
+		return nil, err
 	}
-	cfg.NVocab = int(te.Dims[1])
+	cfg.NVocab = nv
 	if cfg.Pooling != model.PoolNone && cfg.Pooling != model.PoolMean && cfg.Pooling != model.PoolCLS && cfg.Pooling != model.PoolLast {
 		return nil, fmt.Errorf("%w: pooling type %d is not supported (none, mean, cls, last)", model.ErrBadModel, int(cfg.Pooling))
 	}
 	E := cfg.NEmbd
 	w := &model.Weights{F: f, B: be}
-	m := &Model{cfg: cfg, be: be}
+	m := &Model{Base: model.Base{Cfg: cfg, BE: be}}
 	m.tokEmbd = w.Matrix("token_embd.weight", cfg.NVocab, E, false)
 	m.nTypes = 0
 	if tt, ok := f.Tensor("token_types.weight"); ok && len(tt.Dims) == 2 && tt.Dims[1] <= 1024 {
@@ -75,21 +73,12 @@ func load(f *gguf.File, cfg *model.Config, be backend.Backend) (model.Model, err
 	if err := w.Err(); err != nil {
 		return nil, err
 	}
-	m.bytes = w.Bytes
+	m.Bytes = w.Bytes
 	return m, nil
 }
 
-// Config implements model.Model.
-func (m *Model) Config() *model.Config { return m.cfg }
-
 // HasLMHead implements model.Model: an encoder has none.
 func (m *Model) HasLMHead() bool { return false }
-
-// Backend implements model.Model.
-func (m *Model) Backend() backend.Backend { return m.be }
-
-// WeightBytes implements model.Model.
-func (m *Model) WeightBytes() int64 { return m.bytes }
 
 // PositionEmbeddings returns the learned table, (nCtx, nEmbd) flattened.
 func (m *Model) PositionEmbeddings() []float32 { return m.posEmbd }
@@ -97,7 +86,7 @@ func (m *Model) PositionEmbeddings() []float32 { return m.posEmbd }
 // Eval implements model.Model. An encoder sees the whole sequence at once: the cache must be
 // empty, and every query attends to every token of the batch.
 func (m *Model) Eval(b *model.Batch) error {
-	cfg := m.cfg
+	cfg := m.Cfg
 	if err := model.CheckBatch(cfg, b); err != nil {
 		return err
 	}
@@ -114,7 +103,7 @@ func (m *Model) Eval(b *model.Batch) error {
 	ff := make([]float32, n*cfg.NFF)
 	for i, t := range b.Tokens {
 		xi := x[i*E : (i+1)*E]
-		m.be.Row(xi, m.tokEmbd, int(t))
+		m.BE.Row(xi, m.tokEmbd, int(t))
 		if m.typeEmbd != nil {
 			ty := 0
 			if b.Types != nil {
@@ -130,21 +119,21 @@ func (m *Model) Eval(b *model.Batch) error {
 	}
 	for l := range m.blocks {
 		bl := &m.blocks[l]
-		bl.q.Apply(m.be, q, x, n)
-		bl.k.Apply(m.be, k, x, n)
-		bl.v.Apply(m.be, v, x, n)
+		bl.q.Apply(m.BE, q, x, n)
+		bl.k.Apply(m.BE, k, x, n)
+		bl.v.Apply(m.BE, v, x, n)
 		if err := b.Cache.Append(l, k, v); err != nil {
 			return err
 		}
 		model.SelfAttention(cfg, l, att, q, b.Cache, 0, n, b.Attn)
-		bl.out.Apply(m.be, h, att, n)
+		bl.out.Apply(m.BE, h, att, n)
 		kernels.Add(x, h)
 		for i := 0; i < n; i++ {
 			kernels.LayerNorm(x[i*E:(i+1)*E], x[i*E:(i+1)*E], bl.attnOutNorm.W, bl.attnOutNorm.B, cfg.NormEps)
 		}
-		bl.up.Apply(m.be, ff, x, n)
+		bl.up.Apply(m.BE, ff, x, n)
 		kernels.GELU(ff)
-		bl.down.Apply(m.be, h, ff, n)
+		bl.down.Apply(m.BE, h, ff, n)
 		kernels.Add(x, h)
 		for i := 0; i < n; i++ {
 			kernels.LayerNorm(x[i*E:(i+1)*E], x[i*E:(i+1)*E], bl.outNorm.W, bl.outNorm.B, cfg.NormEps)

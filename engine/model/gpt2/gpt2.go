@@ -24,14 +24,12 @@ type block struct {
 
 // Model is a loaded GPT-2 model.
 type Model struct {
-	cfg     *model.Config
-	be      backend.Backend
+	model.Base
 	tokEmbd backend.Weight
 	posEmbd []float32 // (nCtx, E)
 	blocks  []block
 	outNorm model.Norm
 	output  backend.Weight
-	bytes   int64
 }
 
 func load(f *gguf.File, cfg *model.Config, be backend.Backend) (model.Model, error) {
@@ -39,14 +37,14 @@ func load(f *gguf.File, cfg *model.Config, be backend.Backend) (model.Model, err
 	if cfg.NKVHead != cfg.NHead {
 		return nil, fmt.Errorf("%w: gpt2 with %d KV heads for %d heads", model.ErrBadModel, cfg.NKVHead, cfg.NHead)
 	}
-	te, ok := f.Tensor("token_embd.weight")
-	if !ok || len(te.Dims) != 2 || te.Dims[1] > 1<<24 {
-		return nil, fmt.Errorf("%w: tensor token_embd.weight is missing or not a matrix", model.ErrBadModel)
+	nv, err := model.VocabSize(f)
+	if err != nil {
+		return nil, err
 	}
-	cfg.NVocab = int(te.Dims[1])
+	cfg.NVocab = nv
 	E := cfg.NEmbd
 	w := &model.Weights{F: f, B: be}
-	m := &Model{cfg: cfg, be: be}
+	m := &Model{Base: model.Base{Cfg: cfg, BE: be}}
 	m.tokEmbd = w.Matrix("token_embd.weight", cfg.NVocab, E, false)
 	m.posEmbd = w.Floats("position_embd.weight", []int{E, cfg.NCtx}, false)
 	m.outNorm = w.Norm("output_norm", E, true)
@@ -68,28 +66,19 @@ func load(f *gguf.File, cfg *model.Config, be backend.Backend) (model.Model, err
 	if err := w.Err(); err != nil {
 		return nil, err
 	}
-	m.bytes = w.Bytes
+	m.Bytes = w.Bytes
 	return m, nil
 }
 
-// Config implements model.Model.
-func (m *Model) Config() *model.Config { return m.cfg }
-
 // HasLMHead implements model.Model.
 func (m *Model) HasLMHead() bool { return true }
-
-// Backend implements model.Model.
-func (m *Model) Backend() backend.Backend { return m.be }
-
-// WeightBytes implements model.Model.
-func (m *Model) WeightBytes() int64 { return m.bytes }
 
 // PositionEmbeddings returns the learned table, (nCtx, nEmbd) flattened.
 func (m *Model) PositionEmbeddings() []float32 { return m.posEmbd }
 
 // Eval implements model.Model.
 func (m *Model) Eval(b *model.Batch) error {
-	cfg := m.cfg
+	cfg := m.Cfg
 	if err := model.CheckBatch(cfg, b); err != nil {
 		return err
 	}
@@ -107,7 +96,7 @@ func (m *Model) Eval(b *model.Batch) error {
 	ff := ar.Floats(n * cfg.NFF)
 	for i, t := range b.Tokens {
 		xi := x[i*E : (i+1)*E]
-		m.be.Row(xi, m.tokEmbd, int(t))
+		m.BE.Row(xi, m.tokEmbd, int(t))
 		kernels.Add(xi, m.posEmbd[(pos0+i)*E:(pos0+i+1)*E])
 	}
 	for l := range m.blocks {
@@ -115,7 +104,7 @@ func (m *Model) Eval(b *model.Batch) error {
 		for i := 0; i < n; i++ {
 			kernels.LayerNorm(h[i*E:(i+1)*E], x[i*E:(i+1)*E], bl.attnNorm.W, bl.attnNorm.B, cfg.NormEps)
 		}
-		bl.qkv.Apply(m.be, qkv, h, n)
+		bl.qkv.Apply(m.BE, qkv, h, n)
 		for i := 0; i < n; i++ {
 			r := qkv[i*3*E : (i+1)*3*E]
 			copy(q[i*E:(i+1)*E], r[:E])
@@ -126,26 +115,19 @@ func (m *Model) Eval(b *model.Batch) error {
 			return err
 		}
 		model.SelfAttention(cfg, l, att, q, b.Cache, pos0, n, b.Attn)
-		bl.out.Apply(m.be, h, att, n)
+		bl.out.Apply(m.BE, h, att, n)
 		kernels.Add(x, h)
 		for i := 0; i < n; i++ {
 			kernels.LayerNorm(h[i*E:(i+1)*E], x[i*E:(i+1)*E], bl.ffnNorm.W, bl.ffnNorm.B, cfg.NormEps)
 		}
-		bl.up.Apply(m.be, ff, h, n)
+		bl.up.Apply(m.BE, ff, h, n)
 		kernels.GELU(ff)
-		bl.down.Apply(m.be, h, ff, n)
+		bl.down.Apply(m.BE, h, ff, n)
 		kernels.Add(x, h)
 	}
 	for i := 0; i < n; i++ {
 		kernels.LayerNorm(x[i*E:(i+1)*E], x[i*E:(i+1)*E], m.outNorm.W, m.outNorm.B, cfg.NormEps)
 	}
-	b.Hidden = x
-	if b.AllLogits {
-		b.Logits = model.Output(b.Logits, n*cfg.NVocab)
-		m.be.MatMul(b.Logits, m.output, x, n)
-	} else {
-		b.Logits = model.Output(b.Logits, cfg.NVocab)
-		m.be.MatMul(b.Logits, m.output, x[(n-1)*E:], 1)
-	}
+	model.LMHead(b, m.BE, m.output, x, n, cfg)
 	return nil
 }

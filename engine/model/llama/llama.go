@@ -24,13 +24,11 @@ type block struct {
 
 // Model is a loaded llama model.
 type Model struct {
-	cfg     *model.Config
-	be      backend.Backend
+	model.Base
 	tokEmbd backend.Weight
 	blocks  []block
 	outNorm []float32
 	output  backend.Weight
-	bytes   int64
 	rope    kernels.RoPE
 }
 
@@ -39,17 +37,14 @@ func load(f *gguf.File, cfg *model.Config, be backend.Backend) (model.Model, err
 	if cfg.RopeDims < 2 || cfg.RopeDims > cfg.HeadDim || cfg.RopeDims%2 != 0 {
 		return nil, fmt.Errorf("%w: rope.dimension_count %d for head size %d", model.ErrBadModel, cfg.RopeDims, cfg.HeadDim)
 	}
-	te, ok := f.Tensor("token_embd.weight")
-	if !ok || len(te.Dims) != 2 {
-		return nil, fmt.Errorf("%w: tensor token_embd.weight is missing or not a matrix", model.ErrBadModel)
+	nv, err := model.VocabSize(f)
+	if err != nil {
+		return nil, err
 	}
-	if te.Dims[1] > 1<<24 {
-		return nil, fmt.Errorf("%w: vocabulary of %d tokens", model.ErrBadModel, te.Dims[1])
-	}
-	cfg.NVocab = int(te.Dims[1])
+	cfg.NVocab = nv
 	E, kvDim := cfg.NEmbd, cfg.NKVHead*cfg.HeadDim
 	w := &model.Weights{F: f, B: be}
-	m := &Model{cfg: cfg, be: be}
+	m := &Model{Base: model.Base{Cfg: cfg, BE: be}}
 	m.tokEmbd = w.Matrix("token_embd.weight", cfg.NVocab, E, false)
 	m.outNorm = w.Vector("output_norm.weight", E, false)
 	m.output = w.Matrix("output.weight", cfg.NVocab, E, true)
@@ -73,26 +68,17 @@ func load(f *gguf.File, cfg *model.Config, be backend.Backend) (model.Model, err
 	if err := w.Err(); err != nil {
 		return nil, err
 	}
-	m.bytes = w.Bytes
+	m.Bytes = w.Bytes
 	m.rope = kernels.RoPE{Dims: cfg.RopeDims, Base: cfg.RopeBase, Scale: cfg.RopeScale}
 	return m, nil
 }
 
-// Config implements model.Model.
-func (m *Model) Config() *model.Config { return m.cfg }
-
 // HasLMHead implements model.Model.
 func (m *Model) HasLMHead() bool { return true }
 
-// Backend implements model.Model.
-func (m *Model) Backend() backend.Backend { return m.be }
-
-// WeightBytes implements model.Model.
-func (m *Model) WeightBytes() int64 { return m.bytes }
-
 // Eval implements model.Model.
 func (m *Model) Eval(b *model.Batch) error {
-	cfg := m.cfg
+	cfg := m.Cfg
 	if err := model.CheckBatch(cfg, b); err != nil {
 		return err
 	}
@@ -111,16 +97,16 @@ func (m *Model) Eval(b *model.Batch) error {
 	up := ar.Floats(n * cfg.NFF)
 	scratch := ar.Floats(cfg.RopeDims / 2)
 	for i, t := range b.Tokens {
-		m.be.Row(x[i*E:(i+1)*E], m.tokEmbd, int(t))
+		m.BE.Row(x[i*E:(i+1)*E], m.tokEmbd, int(t))
 	}
 	for l := range m.blocks {
 		bl := &m.blocks[l]
 		for i := 0; i < n; i++ {
 			kernels.RMSNorm(h[i*E:(i+1)*E], x[i*E:(i+1)*E], bl.attnNorm, cfg.NormEps)
 		}
-		m.be.MatMul(q, bl.wq, h, n)
-		m.be.MatMul(k, bl.wk, h, n)
-		m.be.MatMul(v, bl.wv, h, n)
+		m.BE.MatMul(q, bl.wq, h, n)
+		m.BE.MatMul(k, bl.wk, h, n)
+		m.BE.MatMul(v, bl.wv, h, n)
 		for i := 0; i < n; i++ {
 			for hh := 0; hh < cfg.NHead; hh++ {
 				m.rope.Apply(q[(i*cfg.NHead+hh)*hd:(i*cfg.NHead+hh+1)*hd], pos0+i, scratch)
@@ -133,27 +119,20 @@ func (m *Model) Eval(b *model.Batch) error {
 			return err
 		}
 		model.SelfAttention(cfg, l, att, q, b.Cache, pos0, n, b.Attn)
-		m.be.MatMul(h, bl.wo, att, n)
+		m.BE.MatMul(h, bl.wo, att, n)
 		kernels.Add(x, h)
 		for i := 0; i < n; i++ {
 			kernels.RMSNorm(h[i*E:(i+1)*E], x[i*E:(i+1)*E], bl.ffnNorm, cfg.NormEps)
 		}
-		m.be.MatMul(gate, bl.gate, h, n)
-		m.be.MatMul(up, bl.up, h, n)
+		m.BE.MatMul(gate, bl.gate, h, n)
+		m.BE.MatMul(up, bl.up, h, n)
 		kernels.SwiGLU(gate, up)
-		m.be.MatMul(h, bl.down, gate, n)
+		m.BE.MatMul(h, bl.down, gate, n)
 		kernels.Add(x, h)
 	}
 	for i := 0; i < n; i++ {
 		kernels.RMSNorm(x[i*E:(i+1)*E], x[i*E:(i+1)*E], m.outNorm, cfg.NormEps)
 	}
-	b.Hidden = x
-	if b.AllLogits {
-		b.Logits = model.Output(b.Logits, n*cfg.NVocab)
-		m.be.MatMul(b.Logits, m.output, x, n)
-	} else {
-		b.Logits = model.Output(b.Logits, cfg.NVocab)
-		m.be.MatMul(b.Logits, m.output, x[(n-1)*E:], 1)
-	}
+	model.LMHead(b, m.BE, m.output, x, n, cfg)
 	return nil
 }
