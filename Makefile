@@ -82,3 +82,12 @@ fuzz:
 clean:
 	rm -rf $(BIN)
 	$(GO) clean -testcache
+
+# Lesson models: models/*.gguf rebuilt from scratch by attnscope train with fixed seeds and two
+# shards per batch (same machine, same bits), then their checksums; see each models/*.md card.
+.PHONY: models
+models: build
+	$(BIN)/attnscope train --task reverse --steps 5000 --max-len 10 --ctx 34 --shards 2 --log-every 250 --eval 500 -o models/.reverse-stage1.gguf
+	$(BIN)/attnscope train --task reverse --steps 1500 --lr 1e-3 --warmup 50 --seed 2 --max-len 10 --ctx 34 --shards 2 --log-every 250 --eval 1000 --init models/.reverse-stage1.gguf -o models/reverse.gguf
+	rm -f models/.reverse-stage1.gguf
+	cd models && sha256sum *.gguf > SHA256SUMS
