@@ -57,46 +57,55 @@ func TestShippedChecksums(t *testing.T) {
 	}
 }
 
-// TestShippedReverse re-measures the reverse model's card on cases it never saw (a seed the
-// training run does not use): exact match of greedy answers and its mirror head.
-func TestShippedReverse(t *testing.T) {
-	l, err := infer.Open(filepath.Join(shippedDir, "reverse.gguf"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	task, _ := NewTask("reverse", reverseMaxLen, nil)
-	acc, err := FileAccuracy(l, task, rand.New(rand.NewPCG(2026, 11)), 400)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := Complete(l, "hello=", 10); err != nil || got != "olleh" {
-		t.Errorf("hello= → %q, %v", got, err)
-	}
-	rs, err := RoleScores(l, task, rand.New(rand.NewPCG(2026, 12)), 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mirror float64
-	for _, r := range rs {
-		if r.Name == "mirror" {
-			mirror = r.Heads[0].Score
-			t.Logf("best mirror head L%d.H%d: %.3f", r.Heads[0].Layer, r.Heads[0].Head, mirror)
-		}
-	}
-	t.Logf("exact match %.2f%% of 400 fresh cases", 100*acc)
-	if acc < reverseMinAcc {
-		t.Errorf("exact match %.3f, below the card's %.3f", acc, reverseMinAcc)
-	}
-	if mirror < reverseMinMirror {
-		t.Errorf("best mirror head scores %.3f, below %.3f", mirror, reverseMinMirror)
-	}
+// shipped lists what each model's card states: the task, its longest string, the exact-match
+// accuracy and the role score its best head keeps (chance is about 0.1 or less).
+var shipped = []struct {
+	file, task string
+	maxLen     int
+	minAcc     float64
+	role       string
+	minRole    float64
+	probe      [2]string // a prompt and its answer
+}{
+	{"reverse.gguf", "reverse", 10, 0.99, "mirror", 0.3, [2]string{"hello=", "olleh"}},
 }
 
-// What models/reverse.md states: strings of 1…10 letters, exact match ≥ 99%, and a head whose
-// mirror score (measured 0.49 there) stays clearly above the chance level of about 0.1.
-const (
-	reverseMaxLen    = 10
-	reverseMinAcc    = 0.99
-	reverseMinMirror = 0.3
-)
+// TestShipped re-measures every shipped model's card on cases it never saw (seeds the
+// training runs do not use): exact match of greedy answers, one fixed probe and its head role.
+func TestShipped(t *testing.T) {
+	for _, m := range shipped {
+		t.Run(m.task, func(t *testing.T) {
+			l, err := infer.Open(filepath.Join(shippedDir, m.file), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			task, _ := NewTask(m.task, m.maxLen, nil)
+			acc, err := FileAccuracy(l, task, rand.New(rand.NewPCG(2026, 11)), 400)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := Complete(l, m.probe[0], 20); err != nil || got != m.probe[1] {
+				t.Errorf("%s → %q, %v (want %q)", m.probe[0], got, err, m.probe[1])
+			}
+			rs, err := RoleScores(l, task, rand.New(rand.NewPCG(2026, 12)), 40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var score float64
+			for _, r := range rs {
+				if r.Name == m.role {
+					score = r.Heads[0].Score
+					t.Logf("best %s head L%d.H%d: %.3f", m.role, r.Heads[0].Layer, r.Heads[0].Head, score)
+				}
+			}
+			t.Logf("exact match %.2f%% of 400 fresh cases", 100*acc)
+			if acc < m.minAcc {
+				t.Errorf("exact match %.3f, below the card's %.3f", acc, m.minAcc)
+			}
+			if score < m.minRole {
+				t.Errorf("best %s head scores %.3f, below %.3f", m.role, score, m.minRole)
+			}
+		})
+	}
+}
