@@ -68,6 +68,7 @@ var shipped = []struct {
 	probe      [2]string // a prompt and its answer
 }{
 	{"reverse.gguf", "reverse", 10, 0.99, "mirror", 0.3, [2]string{"hello=", "olleh"}},
+	{"induction.gguf", "induction", 16, 0.8, "induction", 0.8, [2]string{"qwertyuiopqwer", "tyuiop"}},
 }
 
 // TestShipped re-measures every shipped model's card on cases it never saw (seeds the
