@@ -216,7 +216,11 @@ func runTrain(ctx context.Context, f trainFlags, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "held-out exact match: %.2f%% of %d fresh examples (lengths 1–%d), measured on %s with infer\n", 100*acc, f.evalN, f.maxLen, f.out)
+		minLen := 1
+		if f.task == "induction" {
+			minLen = 2
+		}
+		fmt.Fprintf(stdout, "held-out exact match: %.2f%% of %d fresh examples (lengths %d–%d), measured on %s with infer\n", 100*acc, f.evalN, minLen, f.maxLen, f.out)
 		rs, err := train.RoleScores(l, task, rand.New(rand.NewPCG(f.seed, 4)), min(f.evalN, 100))
 		if err != nil {
 			return err
