@@ -57,6 +57,18 @@ func (m *modelFlags) newBackend() (backend.Backend, error) {
 	return nil, fmt.Errorf("unknown backend %q (auto, cpu)", m.backend)
 }
 
+// parseOpen parses a command's flags, checks the model flags (and a prompt when prompt is set)
+// and opens the model.
+func (m *modelFlags) parseOpen(fs *flag.FlagSet, args []string, prompt bool) (*infer.Loaded, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	if err := m.check(fs, prompt); err != nil {
+		return nil, err
+	}
+	return m.open()
+}
+
 func (m *modelFlags) open() (*infer.Loaded, error) {
 	be, err := m.newBackend()
 	if err != nil {

@@ -26,13 +26,7 @@ func cmdTrace(args []string, stdout io.Writer) error {
 	fs := newFlags("trace")
 	var mf modelFlags
 	mf.register(fs, true)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := mf.check(fs, true); err != nil {
-		return err
-	}
-	l, err := mf.open()
+	l, err := mf.parseOpen(fs, args, true)
 	if err != nil {
 		return err
 	}
