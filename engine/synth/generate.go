@@ -1,13 +1,10 @@
 package synth
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/attnscope/attnscope/engine/gguf"
 	"github.com/attnscope/attnscope/engine/quant"
@@ -174,46 +171,9 @@ func WriteFile(ctx context.Context, path string, o Options) (Size, error) {
 	if err != nil {
 		return s, err
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return s, fmt.Errorf("synth: %s is a directory", path)
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return s, fmt.Errorf("synth: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	n, err := b.WriteTo(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
+	n, err := b.WriteFile(ctx, path)
 	if err == nil && n != s.FileBytes {
 		err = fmt.Errorf("wrote %d bytes, expected %d", n, s.FileBytes) // a bug
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = ctx.Err() // cancelled after the last byte: still leave path alone
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -221,6 +181,5 @@ func WriteFile(ctx context.Context, path string, o Options) (Size, error) {
 		}
 		return s, fmt.Errorf("synth: writing %s: %w", path, err)
 	}
-	done = true
 	return s, nil
 }
