@@ -4,6 +4,7 @@ go 1.27
 
 require (
 	github.com/chromedp/chromedp v0.23.0
+	github.com/go-gl/mathgl v1.2.0
 	github.com/hajimehoshi/ebiten/v2 v2.8.8
 	golang.org/x/image v0.48.0
 	golang.org/x/text v0.44.0

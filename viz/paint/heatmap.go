@@ -26,6 +26,11 @@ type HeatmapOptions struct {
 	MaxLabel int
 	// NoLegend leaves out the colour bar.
 	NoLegend bool
+	// ColTokens label the columns when they are not the rows' tokens (a table of positions ×
+	// dimensions, say); nil: tokens label both axes.
+	ColTokens []string
+	// RowName and ColName name the axes (default "query ↓" and "key →").
+	RowName, ColName string
 }
 
 func (o *HeatmapOptions) defaults() {
@@ -40,6 +45,12 @@ func (o *HeatmapOptions) defaults() {
 	}
 	if o.MaxLabel <= 0 {
 		o.MaxLabel = 110
+	}
+	if o.RowName == "" {
+		o.RowName = "query ↓"
+	}
+	if o.ColName == "" {
+		o.ColName = "key →"
 	}
 }
 
@@ -62,6 +73,7 @@ type HeatmapLayout struct {
 	Header               string // title, with a note on pooling when cells cover several tokens
 	Lo, Hi               float64
 	Colormap             *Colormap
+	RowName, ColName     string
 	fonts                *Fonts
 }
 
@@ -70,7 +82,12 @@ type HeatmapLayout struct {
 func LayoutHeatmap(m Map, tokens []string, o HeatmapOptions) *HeatmapLayout {
 	o.defaults()
 	f := o.Fonts
-	l := &HeatmapLayout{fonts: f, Colormap: o.Colormap}
+	l := &HeatmapLayout{fonts: f, Colormap: o.Colormap, RowName: o.RowName, ColName: o.ColName}
+	colTokens := tokens
+	if o.ColTokens != nil {
+		colTokens = o.ColTokens
+	}
+	colLabels := Labels(colTokens, o.MaxLabel, f)
 	l.Lo, l.Hi = m.scale(o.Min, o.Max)
 	if l.Colormap == nil {
 		l.Colormap = Viridis
@@ -79,8 +96,11 @@ func LayoutHeatmap(m Map, tokens []string, o HeatmapOptions) *HeatmapLayout {
 		}
 	}
 	labels := Labels(tokens, o.MaxLabel, f)
-	labelW := f.Width("query ↓")
+	labelW := max(f.Width(o.RowName), f.Width(o.ColName))
 	for _, s := range labels {
+		labelW = max(labelW, f.Width(s))
+	}
+	for _, s := range colLabels {
 		labelW = max(labelW, f.Width(s))
 	}
 	lh := f.LineHeight()
@@ -114,9 +134,12 @@ func LayoutHeatmap(m Map, tokens []string, o HeatmapOptions) *HeatmapLayout {
 		if l.Rows.Pool > 1 {
 			labelW = max(labelW, min(o.MaxLabel, f.Width(fmt.Sprintf("%d ", len(tokens))+widest(labels, f))))
 		}
+		if l.Cols.Pool > 1 {
+			labelW = max(labelW, min(o.MaxLabel, f.Width(fmt.Sprintf("%d ", len(colTokens))+widest(colLabels, f))))
+		}
 	}
 	l.RowLabels = cellLabels(tokens, labels, l.Rows, labelW, f)
-	l.ColLabels = cellLabels(tokens, labels, l.Cols, labelW, f)
+	l.ColLabels = cellLabels(colTokens, colLabels, l.Cols, labelW, f)
 	l.Header = o.Title
 	if l.Rows.Pool > 1 || l.Cols.Pool > 1 {
 		note := fmt.Sprintf("%d tokens, %d per cell (%s)", max(l.Rows.N, l.Cols.N), max(l.Rows.Pool, l.Cols.Pool), o.Pool)
@@ -280,8 +303,8 @@ func (l *HeatmapLayout) Draw(dst *image.RGBA, m Map, pool Pool) {
 	// Axis names in the empty corner above the query labels.
 	cx := l.Grid.Min.X - labelGap
 	cy := l.Grid.Min.Y - labelGap - f.Descent()
-	f.Draw(dst, cx-f.Width("query ↓"), cy, "query ↓", Faint)
-	f.Draw(dst, cx-f.Width("key →"), cy-f.LineHeight(), "key →", Faint)
+	f.Draw(dst, cx-f.Width(l.RowName), cy, l.RowName, Faint)
+	f.Draw(dst, cx-f.Width(l.ColName), cy-f.LineHeight(), l.ColName, Faint)
 	if !l.Bar.Empty() {
 		DrawColorbar(dst, l.Bar, l.Colormap, l.Lo, l.Hi, f)
 	}

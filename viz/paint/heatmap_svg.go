@@ -40,8 +40,8 @@ func HeatmapSVG(w io.Writer, m Map, tokens []string, o HeatmapOptions) error {
 		}
 	}
 	cx, cy := l.Grid.Min.X-labelGap, l.Grid.Min.Y-labelGap-f.Descent()
-	s.Text(cx, cy, "query ↓", size, Faint, AnchorEnd, 0)
-	s.Text(cx, cy-f.LineHeight(), "key →", size, Faint, AnchorEnd, 0)
+	s.Text(cx, cy, l.RowName, size, Faint, AnchorEnd, 0)
+	s.Text(cx, cy-f.LineHeight(), l.ColName, size, Faint, AnchorEnd, 0)
 	if !l.Bar.Empty() {
 		const steps = 32
 		h := l.Bar.Dy()
