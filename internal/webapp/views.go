@@ -22,7 +22,28 @@ type ViewState struct {
 	Head  int    `json:"head"`
 	Token int    `json:"token"` // pinned query token, -1: none
 	Width int    `json:"width"` // picture width in pixels (0: 800)
+	// Values the head view shows: "probs" (the default) or "logprobs" (ln p: the scaled
+	// pre-softmax scores less each row's log-sum-exp, that is the scores up to a per-row constant).
+	Values string `json:"values"`
+	// Heads are the heads of Layer that the lines view draws together, one colour each (empty:
+	// Head alone).
+	Heads []int `json:"heads"`
+	// Zoom of the head view (0 or 1: every token) and the query and key it centres on (-1: the
+	// middle).
+	Zoom       float64 `json:"zoom"`
+	FocusQuery int     `json:"focusQuery"`
+	FocusKey   int     `json:"focusKey"`
+	// Pos and Dim are the positional view's sliders: a position, and a dimension (a frequency pair
+	// for RoPE and sinusoidal, a head for ALiBi). Render clamps them to NPos and NDim, the ranges
+	// of the view last drawn (0: no such slider).
+	Pos  int `json:"pos"`
+	Dim  int `json:"dim"`
+	NPos int `json:"nPos"`
+	NDim int `json:"nDim"`
 }
+
+// MaxLinesHeads bounds the heads one lines view draws.
+const MaxLinesHeads = 64
 
 // Check validates s against a trace (nil: only the view's name and the ranges' signs).
 func (s *ViewState) Check(t *trace.Trace) error {
@@ -36,8 +57,28 @@ func (s *ViewState) Check(t *trace.Trace) error {
 	if s.Layer < 0 || s.Head < 0 || s.Token < -1 || s.Width < 0 || s.Width > 8192 {
 		return fmt.Errorf("layer, head and width must not be negative, token must be -1 or more, width at most 8192")
 	}
+	if s.Values != "" && s.Values != "probs" && s.Values != "logprobs" {
+		return fmt.Errorf("values %q: choose probs or logprobs", s.Values)
+	}
+	if len(s.Heads) > MaxLinesHeads {
+		return fmt.Errorf("heads: at most %d at once", MaxLinesHeads)
+	}
+	if math.IsNaN(s.Zoom) || s.Zoom < 0 || s.Zoom > paint.MaxZoom {
+		return fmt.Errorf("zoom %g: use 1 to %d", s.Zoom, paint.MaxZoom)
+	}
+	if s.FocusQuery < -1 || s.FocusKey < -1 || s.Pos < 0 || s.Dim < 0 {
+		return fmt.Errorf("focusQuery and focusKey must be -1 or more, pos and dim not negative")
+	}
 	if t == nil {
 		return nil
+	}
+	for _, h := range s.Heads {
+		if h < 0 || h >= t.Model.NHead {
+			return fmt.Errorf("heads: head %d out of range: the model has heads 0..%d", h, t.Model.NHead-1)
+		}
+	}
+	if s.FocusQuery >= len(t.Tokens) || s.FocusKey >= len(t.Tokens) {
+		return fmt.Errorf("focus (%d, %d) out of range: the text has tokens 0..%d", s.FocusQuery, s.FocusKey, len(t.Tokens)-1)
 	}
 	if s.Layer >= t.Model.NLayer {
 		return fmt.Errorf("layer %d out of range: the model has layers 0..%d", s.Layer, t.Model.NLayer-1)
@@ -56,11 +97,14 @@ type Viewer struct {
 	Fonts *paint.Fonts
 	State ViewState
 	// Top are the next-token candidates of the run's steps (RunResult.Top), for the generation view.
-	Top   [][]Candidate
-	heat  *paint.HeatmapLayout
-	grid  *paint.ModelLayout
-	lines *paint.LinesLayout
-	t     *trace.Trace
+	Top [][]Candidate
+	// Positions is the loaded model's learned position table (nil: none), for the positions view.
+	Positions *PosTable
+	heat      *paint.HeatmapLayout
+	q0, k0    int // the first query and key of the zoomed head view
+	grid      *paint.ModelLayout
+	lines     *paint.LinesLayout
+	t         *trace.Trace
 }
 
 // NewViewer draws with fonts (nil: Go Regular at 12 px).
@@ -68,7 +112,7 @@ func NewViewer(fonts *paint.Fonts) *Viewer {
 	if fonts == nil {
 		fonts = paint.DefaultFonts(12)
 	}
-	return &Viewer{Fonts: fonts, State: ViewState{View: "model", Token: -1}}
+	return &Viewer{Fonts: fonts, State: ViewState{View: "model", Token: -1, FocusQuery: -1, FocusKey: -1}}
 }
 
 func title(t *trace.Trace) string {
@@ -80,7 +124,7 @@ func title(t *trace.Trace) string {
 
 // Render draws the current view of t (nil: a picture asking for a model and a run).
 func (v *Viewer) Render(t *trace.Trace) (*image.RGBA, error) {
-	v.heat, v.grid, v.lines, v.t = nil, nil, nil, t
+	v.heat, v.grid, v.lines, v.t, v.q0, v.k0 = nil, nil, nil, t, 0, 0
 	st := v.State
 	width := st.Width
 	if width == 0 {
@@ -99,29 +143,34 @@ func (v *Viewer) Render(t *trace.Trace) (*image.RGBA, error) {
 		v.grid = l
 		return img, nil
 	case "head":
-		m, err := paint.TraceMap(t, st.Layer, st.Head)
-		if err != nil {
-			return nil, err
-		}
-		img, l := paint.Heatmap(m, paint.TraceTokens(t), paint.HeatmapOptions{Width: width, Fonts: v.Fonts,
-			Title: fmt.Sprintf("%s · layer %d · head %d", title(t), st.Layer, st.Head)})
-		v.heat = l
-		if st.Token >= 0 {
-			r := l.CellRect(l.Rows.CellOf(st.Token), 0)
-			r.Max.X = l.Grid.Max.X
-			paint.StrokeRect(img, r.Inset(-1), color.RGBA{255, 64, 64, 255})
-		}
-		return img, nil
+		return v.head(t, width)
 	case "lines":
-		m, err := paint.TraceMap(t, st.Layer, st.Head)
-		if err != nil {
-			return nil, err
+		heads := st.Heads
+		if len(heads) == 0 {
+			heads = []int{st.Head}
 		}
-		o := paint.LinesOptions{Fonts: v.Fonts, Title: fmt.Sprintf("%s · layer %d · head %d", title(t), st.Layer, st.Head)}
+		var maps []paint.HeadMap
+		names := ""
+		for i, h := range heads {
+			m, err := paint.TraceMap(t, st.Layer, h)
+			if err != nil {
+				return nil, err
+			}
+			maps = append(maps, paint.HeadMap{Layer: st.Layer, Head: h, Map: m})
+			if i > 0 {
+				names += ", "
+			}
+			names += fmt.Sprint(h)
+		}
+		what := fmt.Sprintf("head %s", names)
+		if len(heads) > 1 {
+			what = fmt.Sprintf("heads %s in colour", names)
+		}
+		o := paint.LinesOptions{Fonts: v.Fonts, Title: fmt.Sprintf("%s · layer %d · %s", title(t), st.Layer, what)}
 		if st.Token >= 0 {
 			o.Queries = []int{st.Token}
 		}
-		img, l := paint.Lines([]paint.HeadMap{{Layer: st.Layer, Head: st.Head, Map: m}}, paint.TraceTokens(t), o)
+		img, l := paint.Lines(maps, paint.TraceTokens(t), o)
 		v.lines = l
 		return img, nil
 	case "kvcache":
@@ -132,58 +181,6 @@ func (v *Viewer) Render(t *trace.Trace) (*image.RGBA, error) {
 		return v.generation(t, width), nil
 	}
 	return v.positions(t, width), nil
-}
-
-// positions draws, for the trace's token positions, how the model's position scheme alone relates
-// a query position to a key position: for RoPE and sinusoidal encodings the mean cosine of the
-// rotation angles between the two positions (1 on the diagonal, falling with distance), for ALiBi
-// the bias added to the score. Learned tables are not drawn.
-func (v *Viewer) positions(t *trace.Trace, width int) *image.RGBA {
-	p := t.Positional
-	n := len(t.Tokens)
-	var sub string
-	var rel func(d int) float64
-	switch p.Scheme {
-	case "rope", "sinusoidal":
-		dims, base := p.RopeDims, float64(p.RopeBase)
-		if p.Scheme == "sinusoidal" || dims <= 0 {
-			dims, base = max(t.Model.HeadDim, 2), 10000
-		}
-		if base <= 1 {
-			base = 10000
-		}
-		scale := float64(p.RopeScale)
-		if scale <= 0 {
-			scale = 1
-		}
-		theta := make([]float64, dims/2)
-		for i := range theta {
-			theta[i] = math.Pow(base, -2*float64(i)/float64(dims)) / scale
-		}
-		rel = func(d int) float64 {
-			var sum float64
-			for _, th := range theta {
-				sum += math.Cos(float64(d) * th)
-			}
-			return sum / float64(len(theta))
-		}
-		sub = fmt.Sprintf("%s · %d dims · base %g: mean cos((q−k)·θ_i) over the %d frequency pairs", p.Scheme, dims, base, len(theta))
-	case "alibi":
-		rel = func(d int) float64 { return -math.Abs(float64(d)) / float64(max(n, 1)) }
-		sub = "ALiBi: bias −m·|q−k| (shown for m = 1/n)"
-	default:
-		return v.message(width, fmt.Sprintf("Positions: %s (context %d) — this scheme has no analytic picture here.", p.Scheme, p.MaxPositions))
-	}
-	rows := make([][]float32, n)
-	for q := range rows {
-		rows[q] = make([]float32, n)
-		for k := range rows[q] {
-			rows[q][k] = float32(rel(q - k))
-		}
-	}
-	img, _ := paint.Heatmap(paint.Map{Rows: rows, Keys: n, Signed: true}, paint.TraceTokens(t), paint.HeatmapOptions{Width: width, Fonts: v.Fonts,
-		Title: fmt.Sprintf("%s · positions: %s", title(t), sub)})
-	return img
 }
 
 // generation draws the newest (or pinned) token's attention row, averaged over the heads of each
@@ -313,8 +310,10 @@ type Hit struct {
 	Query int     `json:"query"`
 	Key   int     `json:"key"`
 	P     float32 `json:"p"`
-	From  string  `json:"from"`
-	To    string  `json:"to"`
+	// LogP is ln P (null for P = 0).
+	LogP F32    `json:"logp"`
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // At reports what the last Render drew at (x, y).
@@ -330,9 +329,14 @@ func (v *Viewer) At(x, y int) Hit {
 		if r, c, ok := v.heat.CellAt(pt); ok {
 			q, _ := v.heat.Rows.Tokens(r)
 			k, _ := v.heat.Cols.Tokens(c)
+			q, k = q+v.q0, k+v.k0
+			if q >= len(t.Tokens) || k >= len(t.Tokens) {
+				break
+			}
 			hit := Hit{Kind: "cell", Layer: v.State.Layer, Head: v.State.Head, Query: q, Key: k}
 			if row := t.Attn[hit.Layer][hit.Head]; q < len(row) && k < len(row[q]) {
 				hit.P = row[q][k]
+				hit.LogP = logProb(hit.P)
 			}
 			hit.From, hit.To = t.Tokens[q].Text, t.Tokens[k].Text
 			return hit

@@ -1,0 +1,37 @@
+package webapp
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/attnscope/attnscope/internal/shareddata"
+)
+
+// BenchmarkRender draws each view of a stories260K run of "Once upon a time" plus 8 tokens.
+func BenchmarkRender(b *testing.B) {
+	data, err := os.ReadFile(shareddata.Path(b, "models/stories260K.gguf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, _, err := Load(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, res, err := Run(context.Background(), l, "Once upon a time", RunOptions{MaxTokens: 8}, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, view := range Views {
+		b.Run(view, func(b *testing.B) {
+			v := NewViewer(nil)
+			v.Top = res.Top
+			v.State = ViewState{View: view, Layer: 1, Head: 2, Token: -1}
+			for b.Loop() {
+				if _, err := v.Render(s.Trace); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

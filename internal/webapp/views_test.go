@@ -1,0 +1,176 @@
+package webapp
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/attnscope/attnscope/engine/trace"
+	"github.com/attnscope/attnscope/internal/shareddata"
+	"github.com/attnscope/attnscope/viz/paint"
+)
+
+func runModel(t *testing.T, path, text string, maxTokens int) (*Viewer, *trace.Trace, *PosTable) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := LearnedPositions(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, res, err := Run(context.Background(), l, text, RunOptions{MaxTokens: maxTokens}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := NewViewer(nil)
+	v.Top, v.Positions = res.Top, pt
+	return v, s.Trace, pt
+}
+
+func show(t *testing.T, v *Viewer, tr *trace.Trace, st ViewState) *image.RGBA {
+	t.Helper()
+	if err := st.Check(tr); err != nil {
+		t.Fatalf("%+v: %v", st, err)
+	}
+	v.State = st
+	img, err := v.Render(tr)
+	if err != nil {
+		t.Fatalf("%+v: %v", st, err)
+	}
+	if dir := os.Getenv("ATTNSCOPE_E2E_SHOTS"); dir != "" {
+		shotN++
+		f, _ := os.Create(filepath.Join(dir, fmt.Sprintf("test-%02d-%s%s.png", shotN, st.View, st.Values)))
+		paint.WritePNG(f, img)
+		f.Close()
+	}
+	return img
+}
+
+var shotN int
+
+func hasColor(img *image.RGBA, c color.RGBA) bool {
+	for i := 0; i+3 < len(img.Pix); i += 4 {
+		if img.Pix[i] == c.R && img.Pix[i+1] == c.G && img.Pix[i+2] == c.B {
+			return true
+		}
+	}
+	return false
+}
+
+func TestHeadViewValuesAndZoom(t *testing.T) {
+	v, tr, _ := runModel(t, shareddata.Path(t, "models/stories260K.gguf"), "Once upon a time there was a little girl", 8)
+	n := len(tr.Tokens)
+	base := ViewState{View: "head", Layer: 1, Head: 2, Token: -1, FocusQuery: -1, FocusKey: -1}
+	probs := show(t, v, tr, base)
+	var hp Hit
+	for x := v.heat.Grid.Min.X; x < v.heat.Grid.Max.X && hp.Kind == ""; x += v.heat.Cols.Cell {
+		if h := v.At(x+1, v.heat.Grid.Max.Y-2); h.Kind == "cell" && h.P > 0 && h.P < 0.05 {
+			hp = h
+		}
+	}
+	if hp.Kind != "cell" {
+		t.Fatal("no cell with a small weight in the last row")
+	}
+	lp := base
+	lp.Values = "logprobs"
+	logs := show(t, v, tr, lp)
+	hl := v.At(v.heat.CellRect(v.heat.Rows.CellOf(hp.Query), v.heat.Cols.CellOf(hp.Key)).Min.Add(image.Pt(1, 1)).X,
+		v.heat.CellRect(v.heat.Rows.CellOf(hp.Query), 0).Min.Y+1)
+	if hl.Query != hp.Query || hl.Key != hp.Key || hl.P != hp.P || math.Abs(float64(hl.LogP)-math.Log(float64(hp.P))) > 1e-6 {
+		t.Errorf("log-probability hit %+v for %+v", hl, hp)
+	}
+	// A small probability is near the bottom of the probability scale but well up the log scale.
+	at := func(img *image.RGBA) color.RGBA {
+		r := v.heat.CellRect(v.heat.Rows.CellOf(hp.Query), v.heat.Cols.CellOf(hp.Key))
+		return img.RGBAAt(r.Min.X+1, r.Min.Y+1)
+	}
+	v.State = base
+	v.Render(tr)
+	pc := at(probs)
+	v.State = lp
+	v.Render(tr)
+	lc := at(logs)
+	if paint.Lightness(lc) <= paint.Lightness(pc) {
+		t.Errorf("p = %g: log view colour %v is not lighter than the probability view's %v", hp.P, lc, pc)
+	}
+	if (&ViewState{View: "head", Values: "scores"}).Check(tr) == nil {
+		t.Errorf("values \"scores\" accepted")
+	}
+
+	// Zoomed ×4 on the last query: the window's first cell is a later token.
+	z := base
+	z.Zoom, z.FocusQuery, z.FocusKey = 4, n-1, 0
+	show(t, v, tr, z)
+	h := v.At(v.heat.Grid.Min.X+1, v.heat.Grid.Min.Y+1)
+	if h.Kind != "cell" || h.Key != 0 || h.Query != n-(n+3)/4 && h.Query != n-n/4 {
+		t.Errorf("zoomed hit %+v (n %d)", h, n)
+	}
+	if got := v.heat.Rows.N; got > n/4+1 {
+		t.Errorf("zoomed view shows %d queries of %d", got, n)
+	}
+	if (&ViewState{View: "head", Zoom: 1e6}).Check(tr) == nil || (&ViewState{View: "head", FocusQuery: n}).Check(tr) == nil {
+		t.Errorf("bad zoom or focus accepted")
+	}
+
+	// Several heads in the lines view, each in its own colour.
+	li := show(t, v, tr, ViewState{View: "lines", Layer: 0, Heads: []int{0, 1, 2, 3}, Token: -1})
+	for h := 0; h < 4; h++ {
+		if !hasColor(li, paint.HeadColor(h)) {
+			t.Errorf("lines view: no pixel of head %d's colour", h)
+		}
+	}
+	if (&ViewState{View: "lines", Heads: []int{99}}).Check(tr) == nil {
+		t.Errorf("head 99 accepted")
+	}
+
+	// RoPE: the dimension slider picks one of the rope_dims/2 frequency pairs.
+	pos := show(t, v, tr, ViewState{View: "positions", Pos: 3, Dim: 1000})
+	if v.State.NDim != tr.Positional.RopeDims/2 || v.State.Dim != v.State.NDim-1 || v.State.NPos != n || v.State.Pos != 3 {
+		t.Errorf("rope sliders %+v (rope dims %d)", v.State, tr.Positional.RopeDims)
+	}
+	if pos.Bounds().Dy() < 200 {
+		t.Errorf("rope picture %v", pos.Bounds())
+	}
+}
+
+func TestLearnedPositions(t *testing.T) {
+	v, tr, pt := runModel(t, filepath.Join("..", "..", "models", "reverse.gguf"), "abc", 0)
+	if tr.Positional.Scheme != "learned" || pt == nil {
+		t.Fatalf("scheme %q, table %v", tr.Positional.Scheme, pt != nil)
+	}
+	if pt.NPos != tr.Positional.MaxPositions || pt.NEmbd != tr.Model.NEmbd || len(pt.W) != pt.NPos*pt.NEmbd {
+		t.Errorf("table %d × %d, model context %d, width %d", pt.NPos, pt.NEmbd, tr.Positional.MaxPositions, tr.Model.NEmbd)
+	}
+	sim := pt.Similarity(pt.NPos)
+	for i := range sim {
+		if math.Abs(float64(sim[i][i])-1) > 1e-5 {
+			t.Errorf("similarity of position %d with itself %g", i, sim[i][i])
+		}
+		for j := range sim {
+			if sim[i][j] != sim[j][i] || sim[i][j] < -1.0001 || sim[i][j] > 1.0001 {
+				t.Fatalf("similarity [%d][%d] = %g, [%d][%d] = %g", i, j, sim[i][j], j, i, sim[j][i])
+			}
+		}
+	}
+	img := show(t, v, tr, ViewState{View: "positions", Pos: 1 << 20, Dim: 5})
+	if v.State.NPos != pt.NPos || v.State.NDim != pt.NEmbd || v.State.Pos != pt.NPos-1 || v.State.Dim != 5 {
+		t.Errorf("learned sliders %+v", v.State)
+	}
+	if img.Bounds().Dy() < 300 || !hasColor(img, color.RGBA{255, 140, 0, 255}) || !hasColor(img, color.RGBA{255, 64, 64, 255}) {
+		t.Errorf("learned picture %v lacks the outlined position or dimension", img.Bounds())
+	}
+	// Without the table (a trace from elsewhere) the view says how to get it.
+	v.Positions = nil
+	show(t, v, tr, ViewState{View: "positions"})
+}
