@@ -6,6 +6,8 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/attnscope/attnscope/engine/trace"
@@ -40,6 +42,15 @@ type ViewState struct {
 	Dim  int `json:"dim"`
 	NPos int `json:"nPos"`
 	NDim int `json:"nDim"`
+}
+
+// Equal reports whether s and o show the same thing.
+func (s ViewState) Equal(o ViewState) bool {
+	if !slices.Equal(s.Heads, o.Heads) {
+		return false
+	}
+	s.Heads, o.Heads = nil, nil
+	return reflect.DeepEqual(s, o)
 }
 
 // MaxLinesHeads bounds the heads one lines view draws.

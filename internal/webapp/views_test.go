@@ -174,3 +174,18 @@ func TestLearnedPositions(t *testing.T) {
 	v.Positions = nil
 	show(t, v, tr, ViewState{View: "positions"})
 }
+
+func TestViewStateEqual(t *testing.T) {
+	a := ViewState{View: "lines", Heads: []int{1, 2}}
+	b := a
+	b.Heads = []int{1, 2}
+	if !a.Equal(b) {
+		t.Errorf("equal states differ")
+	}
+	b.Heads = []int{1}
+	c := a
+	c.Zoom = 2
+	if a.Equal(b) || a.Equal(c) {
+		t.Errorf("different states are equal")
+	}
+}

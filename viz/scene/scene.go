@@ -40,7 +40,7 @@ type Scene struct {
 // New shows t (nil: a message asking for a run) through v's state.
 func New(v *webapp.Viewer, t *trace.Trace) *Scene {
 	return &Scene{viewer: v, tr: t, dirty: true,
-		Help: "keys 1-6: views | arrows: layer, head | click: open a head, pin a token | wheel: scroll | Esc: model view"}
+		Help: "keys 1-6: views | arrows: layer, head | click: open a head, pin a token | wheel: scroll | +/-: zoom | v: probs/log-probs | , . [ ]: position, dimension | Esc: model view"}
 }
 
 // SetTrace replaces the trace (after a run) and redraws.
@@ -81,6 +81,32 @@ func (s *Scene) Update() error {
 	if inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
 		st.View, st.Token = "model", -1
 	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyV) {
+		if st.Values == "logprobs" {
+			st.Values = "probs"
+		} else {
+			st.Values = "logprobs"
+		}
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyEqual) || inpututil.IsKeyJustPressed(ebiten.KeyKPAdd) {
+		st.Zoom = min(max(st.Zoom, 1)*2, 64)
+		st.FocusQuery, st.FocusKey = max(s.hover.Query, -1), max(s.hover.Key, -1)
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyMinus) || inpututil.IsKeyJustPressed(ebiten.KeyKPSubtract) {
+		st.Zoom = max(st.Zoom/2, 1)
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyPeriod) {
+		st.Pos++
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyComma) && st.Pos > 0 {
+		st.Pos--
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyBracketRight) {
+		st.Dim++
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyBracketLeft) && st.Dim > 0 {
+		st.Dim--
+	}
 	_, dy := ebiten.Wheel()
 	s.scroll.Y -= int(dy * 40)
 	x, y := ebiten.CursorPosition()
@@ -98,7 +124,7 @@ func (s *Scene) Update() error {
 			}
 		}
 	}
-	if st != s.viewer.State {
+	if !st.Equal(s.viewer.State) {
 		if err := s.Show(st); err != nil {
 			s.err = err
 		}
