@@ -30,6 +30,7 @@ type Model struct {
 	outNorm []float32
 	output  backend.Weight
 	rope    kernels.RoPE
+	dev     dev // state on a backend.Device (device.go)
 }
 
 func load(f *gguf.File, cfg *model.Config, be backend.Backend) (model.Model, error) {
@@ -78,6 +79,9 @@ func (m *Model) HasLMHead() bool { return true }
 
 // Eval implements model.Model.
 func (m *Model) Eval(b *model.Batch) error {
+	if d, ok := m.BE.(backend.Device); ok {
+		return m.evalDevice(d, b)
+	}
 	cfg := m.Cfg
 	if err := model.CheckBatch(cfg, b); err != nil {
 		return err
@@ -118,7 +122,7 @@ func (m *Model) Eval(b *model.Batch) error {
 		if err := b.Cache.Append(l, k, v); err != nil {
 			return err
 		}
-		model.SelfAttention(cfg, l, att, q, b.Cache, pos0, n, b.Attn)
+		model.SelfAttention(cfg, l, att, q, b.Cache, pos0, n, b)
 		m.BE.MatMul(h, bl.wo, att, n)
 		kernels.Add(x, h)
 		for i := 0; i < n; i++ {
