@@ -161,9 +161,13 @@ func await(p js.Value) (js.Value, error) {
 	return r.v, r.err
 }
 
-// yieldToPage lets the event loop run (frames, input) before the engine goes on. It posts to a
-// MessageChannel rather than calling setTimeout, which browsers clamp to 4 ms when nested.
+// yieldToPage lets the page draw a frame before the engine goes on. Posting a message alone is
+// not enough: Chromium runs queued tasks ahead of rendering for a while, so frames still stall.
+// It waits for the next animation frame (or frameTimeout, as a hidden tab gets no frames) and
+// then for a message posted from there, so that the engine resumes after the frame is painted,
+// not inside the frame's callbacks.
 func yieldToPage() error {
+	waitFrame()
 	if !yieldPort.Truthy() {
 		ch := global.Get("MessageChannel").New()
 		ch.Get("port1").Set("onmessage", js.FuncOf(func(js.Value, []js.Value) any {
@@ -182,11 +186,31 @@ var (
 	yieldDone = make(chan struct{}, 1)
 )
 
-// Slices: the engine runs at most sliceBudget between yields, and redraws the view during a run
-// at most every redrawEvery.
+// waitFrame returns at the next animation frame or after frameTimeout, whichever comes first.
+func waitFrame() {
+	done := make(chan struct{}, 2)
+	fn := js.FuncOf(func(js.Value, []js.Value) any {
+		select {
+		case done <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	raf := global.Call("requestAnimationFrame", fn)
+	tid := global.Call("setTimeout", fn, frameTimeout.Milliseconds())
+	<-done
+	// Neither callback can run after this, so the function can go.
+	global.Call("cancelAnimationFrame", raf)
+	global.Call("clearTimeout", tid)
+	fn.Release()
+}
+
+// Slices: the engine runs at most sliceBudget between frames, and redraws the view during a run
+// at most every redrawEvery. A hidden tab, which gets no frames, goes on every frameTimeout.
 const (
-	sliceBudget = 12 * time.Millisecond
-	redrawEvery = 250 * time.Millisecond
+	sliceBudget  = 10 * time.Millisecond
+	redrawEvery  = 250 * time.Millisecond
+	frameTimeout = 100 * time.Millisecond
 )
 
 // toJS converts a Go value to a plain JS value through JSON.
@@ -267,7 +291,11 @@ func (a *app) loadModel(src, opts js.Value) (any, error) {
 	if a.loaded != nil {
 		a.loaded.Close()
 	}
-	a.loaded, a.info, a.tr, a.viewer.Top = l, &info, nil, nil
+	pos, perr := webapp.LearnedPositions(l)
+	if perr != nil {
+		global.Get("console").Call("warn", "attnscope: the positions view has no table:", perr.Error())
+	}
+	a.loaded, a.info, a.tr, a.viewer.Top, a.viewer.Positions = l, &info, nil, nil, pos
 	a.render()
 	return toJS(info), nil
 }
@@ -424,7 +452,8 @@ func (a *app) run(text, opts js.Value) (any, error) {
 	if maxTok != float64(int(maxTok)) || topK != float64(int(topK)) || seed < 0 || seed != float64(uint64(seed)) {
 		return nil, errors.New("maxTokens, topK and seed must be whole numbers, seed not negative")
 	}
-	o = webapp.RunOptions{MaxTokens: int(maxTok), Temperature: float32(temp), TopK: int(topK), TopP: float32(topP), Seed: uint64(seed)}
+	o = webapp.RunOptions{MaxTokens: int(maxTok), Temperature: float32(temp), TopK: int(topK), TopP: float32(topP), Seed: uint64(seed),
+		SliceBudget: sliceBudget}
 	var onToken js.Value
 	if opts.Type() == js.TypeObject {
 		onToken = opts.Get("onToken")
@@ -458,6 +487,7 @@ func (a *app) run(text, opts js.Value) (any, error) {
 	if res != nil {
 		a.viewer.Top = res.Top
 	}
+	yieldToPage() // the last slice and the final picture are separate tasks
 	a.render()
 	if err != nil {
 		return nil, err
@@ -483,10 +513,14 @@ func (a *app) show(view, opts js.Value) (any, error) {
 	} else if !view.IsUndefined() && !view.IsNull() {
 		return nil, errors.New("show: the view must be a string")
 	}
+	if err := viewOptions(&st, opts); err != nil {
+		return nil, err
+	}
 	for _, f := range []struct {
 		name string
 		dst  *int
-	}{{"layer", &st.Layer}, {"head", &st.Head}, {"token", &st.Token}, {"width", &st.Width}} {
+	}{{"layer", &st.Layer}, {"head", &st.Head}, {"token", &st.Token}, {"width", &st.Width},
+		{"focusQuery", &st.FocusQuery}, {"focusKey", &st.FocusKey}, {"pos", &st.Pos}, {"dim", &st.Dim}} {
 		v, err := num(opts, f.name, float64(*f.dst))
 		if err != nil {
 			return nil, err
@@ -506,7 +540,57 @@ func (a *app) show(view, opts js.Value) (any, error) {
 		a.render()
 		return nil, err
 	}
-	return toJS(st), nil
+	return toJS(a.viewer.State), nil
+}
+
+// viewOptions reads show's options that are not whole numbers: values ('probs'|'logprobs'), zoom
+// (a number) and heads (an array of head numbers, 'all' for every head of the layer, or null).
+func viewOptions(st *webapp.ViewState, opts js.Value) error {
+	if opts.Type() != js.TypeObject {
+		return nil
+	}
+	switch v := opts.Get("values"); v.Type() {
+	case js.TypeUndefined:
+	case js.TypeString:
+		st.Values = v.String()
+	default:
+		return errors.New("values must be 'probs' or 'logprobs'")
+	}
+	z, err := num(opts, "zoom", st.Zoom)
+	if err != nil {
+		return err
+	}
+	st.Zoom = z
+	switch h := opts.Get("heads"); {
+	case h.IsUndefined():
+	case h.IsNull():
+		st.Heads = nil
+	case h.Type() == js.TypeString && h.String() == "all":
+		if a.tr == nil {
+			return webapp.ErrNoTrace
+		}
+		st.Heads = make([]int, a.tr.Model.NHead)
+		for i := range st.Heads {
+			st.Heads[i] = i
+		}
+	case isType(h, "Array"):
+		n := h.Length()
+		if n > webapp.MaxLinesHeads {
+			return fmt.Errorf("heads: at most %d at once", webapp.MaxLinesHeads)
+		}
+		heads := make([]int, n)
+		for i := range heads {
+			x := h.Index(i)
+			if x.Type() != js.TypeNumber || x.Float() != float64(int(x.Float())) {
+				return errors.New("heads must be whole numbers")
+			}
+			heads[i] = x.Int()
+		}
+		st.Heads = heads
+	default:
+		return errors.New("heads must be an array of head numbers, 'all' or null")
+	}
+	return nil
 }
 
 // render draws the current view and puts it on the attached canvas.

@@ -8,8 +8,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/trace"
 	"github.com/attnscope/attnscope/internal/shareddata"
 	"github.com/attnscope/attnscope/viz/paint"
@@ -187,5 +189,46 @@ func TestViewStateEqual(t *testing.T) {
 	c.Zoom = 2
 	if a.Equal(b) || a.Equal(c) {
 		t.Errorf("different states are equal")
+	}
+}
+
+// A run in budgeted slices (adaptive prompt chunks) gives the same tokens and attention as one in
+// fixed chunks.
+func TestRunSliced(t *testing.T) {
+	data, err := os.ReadFile(shareddata.Path(t, "models/stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "Once upon a time there was a little girl named Lily. She loved to play outside in the park with her friends."
+	s1, r1, err := Run(context.Background(), l, text, RunOptions{MaxTokens: 4}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yields := 0
+	s2, r2, err := Run(context.Background(), l, text, RunOptions{MaxTokens: 4, SliceBudget: 1}, func(*infer.Session) error { yields++; return nil }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r1.Generated, r2.Generated) || len(s1.Trace.Tokens) != len(s2.Trace.Tokens) {
+		t.Fatalf("sliced run %v, whole %v", r2.Generated, r1.Generated)
+	}
+	// A budget of 1 ns means one prompt token per chunk after the first 16.
+	if want := 1 + (len(r2.PromptTokens) - 16) + 4; yields < want-1 {
+		t.Errorf("%d yields for %d prompt tokens", yields, len(r2.PromptTokens))
+	}
+	for l := range s1.Trace.Attn {
+		for h := range s1.Trace.Attn[l] {
+			for q, row := range s1.Trace.Attn[l][h] {
+				for k, p := range row {
+					if d := math.Abs(float64(p - s2.Trace.Attn[l][h][q][k])); d > 1e-6 {
+						t.Fatalf("L%d H%d [%d][%d]: %g vs %g", l, h, q, k, p, s2.Trace.Attn[l][h][q][k])
+					}
+				}
+			}
+		}
 	}
 }

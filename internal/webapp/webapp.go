@@ -123,6 +123,9 @@ type RunOptions struct {
 	TopK        int     `json:"topK"`
 	TopP        float32 `json:"topP"`
 	Seed        uint64  `json:"seed"`
+	// SliceBudget (0: none) is how long the prompt may run between two yields: the prompt is
+	// evaluated in chunks sized from the time per token so far (at most PrefillChunk tokens).
+	SliceBudget time.Duration `json:"-"`
 }
 
 // RunResult is what a run returns to the page.
@@ -178,9 +181,18 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	nv := l.Model.Config().NVocab
 	var logits []float32
 	t0 := now()
-	for i := 0; i < len(ids); i += PrefillChunk {
-		j := min(i+PrefillChunk, len(ids))
+	chunk := PrefillChunk
+	if o.SliceBudget > 0 {
+		chunk = 16 // until the time per token is known
+	}
+	for i, j := 0, 0; i < len(ids); i = j {
+		j = min(i+chunk, len(ids))
+		tc := now()
 		b, err := s.Eval(ids[i:j], toks[i:j], false)
+		if o.SliceBudget > 0 {
+			perToken := time.Since(tc) / time.Duration(j-i)
+			chunk = max(1, min(PrefillChunk, int(o.SliceBudget/max(perToken, time.Microsecond))))
+		}
 		if err != nil {
 			return nil, nil, err
 		}
