@@ -10,7 +10,7 @@ import (
 // every query of the block passes over it.
 const (
 	flashBq = 32
-	flashBk = 64
+	flashBk = 128
 )
 
 // Mask says which keys a query sees. Positions are absolute: query p, key j.

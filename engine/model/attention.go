@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"runtime"
+	"sort"
 	"sync"
 
 	"github.com/attnscope/attnscope/engine/kernels"
@@ -12,40 +13,65 @@ import (
 // SelfAttention computes multi-head attention for n new queries at positions pos0 … pos0+n-1
 // whose keys and values are already in cache layer `layer`. q is (n, NHead, HeadDim); out
 // receives (n, NHead, HeadDim). Query head h reads KV head h / (NHead/NKVHead). Causal models
-// see keys 0…pos, encoders all cached keys. Heads run in parallel; each head hands its rows to
-// sink in position order.
-func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cache, pos0, n int, sink AttnSink) {
+// see keys 0…pos, encoders all cached keys, both restricted further by b.Window and b.Global.
+// Heads run in parallel; each head hands its rows to b.Attn (and pieces of rows to b.AttnPool)
+// in position order.
+//
+// Two ways compute it. The exact way (kernels.AttentionRow) holds one query's whole row of
+// probabilities at a time, in llama.cpp's summation order; it runs when b.ExactAttention is
+// set, when b.Attn wants every row, and below flashMinKeys keys, where a row is small and
+// agreeing with llama.cpp to the last bit is worth more than the tiles. Otherwise the tiled way
+// (kernels.Flash) computes the outputs with an online softmax, and only where something is
+// captured a second pass (kernels.FlashProbs) recomputes the probabilities tile by tile from
+// each row's maximum and sum, whole rows only for the positions in b.AttnRows. Neither ever
+// holds n×n values. b may be nil (nothing captured, no window).
+func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cache, pos0, n int, b *Batch) {
 	a := attnJob{cfg: cfg, layer: layer, out: out, q: q, k: cache.K(layer), v: cache.V(layer),
-		kvDim: cache.KVDim(), total: cache.LayerLen(layer), pos0: pos0, n: n, sink: sink,
+		kvDim: cache.KVDim(), total: cache.LayerLen(layer), pos0: pos0, n: n,
 		scale: float32(1 / math.Sqrt(float64(cfg.HeadDim)))}
+	a.mask = kernels.Mask{Causal: cfg.Causal}
+	a.exact = a.total < flashMinKeys
+	if b != nil {
+		a.sink, a.rows, a.pool = b.Attn, b.AttnRows, b.AttnPool
+		a.exact = a.exact || b.ExactAttention || (b.Attn != nil && b.AttnRows == nil)
+		if b.Window > 0 {
+			a.mask.Window, a.mask.Global = b.Window, b.Global
+		}
+	}
 	// Rows are pooled at the cache's capacity so that a growing cache does not outgrow them.
-	rowLen := max(a.total, cache.Capacity())
+	a.rowLen = max(a.total, cache.Capacity())
 	nh := cfg.NHead
 	if n*a.total*cfg.HeadDim < 1<<15 || nh == 1 {
-		pp := getProbs(rowLen)
+		sc := getScratch(&a)
 		for h := 0; h < nh; h++ {
-			a.head(h, *pp)
+			a.head(h, sc)
 		}
-		probsPool.Put(pp)
+		scratchPool.Put(sc)
 		return
 	}
 	// One goroutine per processor at most, each taking heads w, w+workers, … with its own
-	// probability row.
+	// scratch.
 	workers := min(nh, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
 		go func(a attnJob) { // a copy, so that the caller's stays on its stack
 			defer wg.Done()
-			pp := getProbs(rowLen)
+			sc := getScratch(&a)
 			for h := w; h < nh; h += workers {
-				a.head(h, *pp)
+				a.head(h, sc)
 			}
-			probsPool.Put(pp)
+			scratchPool.Put(sc)
 		}(a)
 	}
 	wg.Wait()
 }
+
+// flashMinKeys is the fewest keys for which SelfAttention uses the tiled way. Below it the
+// exact way's rows are a few KiB, and its summation order keeps logits as close to llama.cpp as
+// the reference tests measure (the tiled way's last-bit differences grow to 1e-3 in the logits
+// of the synthetic GPT-2 model).
+var flashMinKeys = 512
 
 // attnJob is one SelfAttention call's arguments, shared by the heads.
 type attnJob struct {
@@ -55,38 +81,141 @@ type attnJob struct {
 	kvDim, total int
 	pos0, n      int
 	scale        float32
+	mask         kernels.Mask
+	exact        bool
+	rowLen       int
 	sink         AttnSink
+	rows         []int
+	pool         AttnPool
 }
 
-// head computes the n query rows of head h with probs as the probability row.
-func (a *attnJob) head(h int, probs []float32) {
+// scratch is one worker's buffers: a probability row and a bias row (the exact way, and whole
+// captured rows), the tiled way's work and per-query statistics.
+type scratch struct {
+	probs, bias []float32 // (rowLen)
+	work        []float32 // (FlashWorkLen)
+	rowMax      []float32 // (n)
+	rowSum      []float64 // (n)
+}
+
+// scratchPool keeps workers' buffers between evaluations.
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// getScratch returns pooled buffers sized for a; put them back with scratchPool.Put.
+func getScratch(a *attnJob) *scratch {
+	sc := scratchPool.Get().(*scratch)
+	sc.probs = grow(sc.probs, a.rowLen)
+	if a.exact && a.mask.Window > 0 {
+		sc.bias = grow(sc.bias, a.rowLen)
+	}
+	if !a.exact {
+		sc.work = grow(sc.work, kernels.FlashWorkLen(a.cfg.HeadDim))
+		sc.rowMax = grow(sc.rowMax, a.n)
+		if cap(sc.rowSum) < a.n {
+			sc.rowSum = make([]float64, a.n)
+		}
+		sc.rowSum = sc.rowSum[:a.n]
+	}
+	return sc
+}
+
+func grow(x []float32, n int) []float32 {
+	if cap(x) < n {
+		return make([]float32, n)
+	}
+	return x[:n]
+}
+
+// keys is the number of keys the query at pos may see under the causal rule.
+func (a *attnJob) keys(pos int) int {
+	if a.cfg.Causal {
+		return pos + 1
+	}
+	return a.total
+}
+
+// wantsRow reports whether the sink takes the whole row of the query at pos.
+func (a *attnJob) wantsRow(pos int) bool {
+	if a.sink == nil {
+		return false
+	}
+	if a.rows == nil {
+		return true
+	}
+	i := sort.SearchInts(a.rows, pos)
+	return i < len(a.rows) && a.rows[i] == pos
+}
+
+// head computes the n query rows of head h.
+func (a *attnJob) head(h int, sc *scratch) {
+	if a.exact {
+		a.headExact(h, sc)
+		return
+	}
+	cfg := a.cfg
+	hd, nh := cfg.HeadDim, cfg.NHead
+	kh := &kernels.Head{Q: a.q, QStride: nh * hd, QOff: h * hd, K: a.k, V: a.v, KVStride: a.kvDim,
+		KVOff: (h / (nh / cfg.NKVHead)) * hd, HeadDim: hd, NKeys: a.total, Pos0: a.pos0, Scale: a.scale, Mask: a.mask}
+	kernels.Flash(a.out, kh, a.n, sc.rowMax, sc.rowSum, sc.work)
+	if a.pool == nil && a.sink == nil {
+		return
+	}
+	for i := 0; i < a.n; i++ {
+		pos := a.pos0 + i
+		nKeys := a.keys(pos)
+		if a.wantsRow(pos) {
+			row := sc.probs[:nKeys]
+			kernels.FlashProbs(row, kh, i, 0, nKeys, sc.rowMax[i], sc.rowSum[i], sc.work)
+			a.sink(a.layer, h, pos, row)
+			if a.pool != nil {
+				a.pool(a.layer, h, pos, 0, row)
+			}
+			continue
+		}
+		if a.pool == nil {
+			continue
+		}
+		// Tile by tile: only the keys the row can see, in pieces of at most poolPiece.
+		for j0 := 0; j0 < nKeys; j0 += poolPiece {
+			j1 := min(nKeys, j0+poolPiece)
+			piece := sc.probs[:j1-j0]
+			kernels.FlashProbs(piece, kh, i, j0, j1, sc.rowMax[i], sc.rowSum[i], sc.work)
+			a.pool(a.layer, h, pos, j0, piece)
+		}
+	}
+}
+
+// poolPiece is the most keys of one row handed to a pool at once.
+const poolPiece = 256
+
+// headExact computes the n query rows of head h one whole row at a time.
+func (a *attnJob) headExact(h int, sc *scratch) {
 	cfg := a.cfg
 	hd, nh := cfg.HeadDim, cfg.NHead
 	off := (h / (nh / cfg.NKVHead)) * hd
+	negInf := float32(math.Inf(-1))
 	for i := 0; i < a.n; i++ {
 		pos := a.pos0 + i
-		nKeys := a.total
-		if cfg.Causal {
-			nKeys = pos + 1
+		nKeys := a.keys(pos)
+		var bias []float32
+		if a.mask.Window > 0 {
+			bias = sc.bias[:nKeys]
+			for j := range bias {
+				bias[j] = 0
+				if !a.mask.Visible(pos, j, a.total) {
+					bias[j] = negInf
+				}
+			}
 		}
 		qi := a.q[(i*nh+h)*hd : (i*nh+h+1)*hd]
 		oi := a.out[(i*nh+h)*hd : (i*nh+h+1)*hd]
-		kernels.AttentionRow(oi, probs, qi, a.k, a.v, nKeys, a.kvDim, off, a.scale, nil, cfg.Causal)
-		if a.sink != nil {
-			a.sink(a.layer, h, pos, probs[:nKeys])
+		probs := sc.probs[:nKeys]
+		kernels.AttentionRow(oi, probs, qi, a.k, a.v, nKeys, a.kvDim, off, a.scale, bias, cfg.Causal)
+		if a.wantsRow(pos) {
+			a.sink(a.layer, h, pos, probs)
+		}
+		if a.pool != nil {
+			a.pool(a.layer, h, pos, 0, probs)
 		}
 	}
-}
-
-// probsPool keeps probability rows between evaluations.
-var probsPool = sync.Pool{New: func() any { return new([]float32) }}
-
-// getProbs returns a pooled row of at least n values; put it back with probsPool.Put.
-func getProbs(n int) *[]float32 {
-	pp := probsPool.Get().(*[]float32)
-	if cap(*pp) < n {
-		*pp = make([]float32, n)
-	}
-	*pp = (*pp)[:n]
-	return pp
 }

@@ -33,9 +33,29 @@ type Batch struct {
 	AllLogits bool
 	Logits    []float32
 	Hidden    []float32
-	// Attn, if set, receives every attention row computed.
-	Attn AttnSink
+	// Attn, if set, receives attention rows: every row, or only those of the query positions in
+	// AttnRows when that is not nil.
+	Attn     AttnSink
+	AttnRows []int // ascending query positions whose rows Attn receives (nil: all)
+	// AttnPool, if set, receives every query's probabilities a piece at a time (see AttnPool),
+	// without whole rows being kept: what a pooled map is built from.
+	AttnPool AttnPool
+	// Window and Global restrict what each query sees beyond the model's own rule (causal or
+	// all keys): a sliding window of the last Window keys (Longformer) and global tokens that
+	// see and are seen by every position (BigBird); see kernels.Mask. Window 0 means none.
+	Window int
+	Global []int // ascending positions
+	// ExactAttention computes every attention row in full with kernels.AttentionRow, in the
+	// summation order llama.cpp uses, even when no row is captured. Otherwise rows that need not
+	// be captured whole run through the tiled kernels.Flash.
+	ExactAttention bool
 }
+
+// AttnPool receives the probabilities of the query at position pos over the keys j0 …
+// j0+len(probs)-1, for layer and query head; the pieces of one row arrive in key order, rows
+// of one head in position order, never two calls for the same head at once. probs is only
+// valid during the call.
+type AttnPool func(layer, head, pos, j0 int, probs []float32)
 
 // Model is an architecture bound to its weights.
 type Model interface {
@@ -104,6 +124,19 @@ func CheckBatch(cfg *Config, b *Batch) error {
 	if b.Types != nil && len(b.Types) != len(b.Tokens) {
 		return fmt.Errorf("model: %d token types for %d tokens", len(b.Types), len(b.Tokens))
 	}
+	if b.Window < 0 {
+		return fmt.Errorf("model: attention window %d is negative", b.Window)
+	}
+	for i, g := range b.Global {
+		if g < 0 || g >= b.Cache.Capacity() || (i > 0 && g <= b.Global[i-1]) {
+			return fmt.Errorf("model: global position %d must lie in the context (0..%d) and follow %d ascending", g, b.Cache.Capacity()-1, prevOr(b.Global, i))
+		}
+	}
+	for i, r := range b.AttnRows {
+		if r < 0 || (i > 0 && r <= b.AttnRows[i-1]) {
+			return fmt.Errorf("model: captured row %d must be a position after %d (ascending)", r, prevOr(b.AttnRows, i))
+		}
+	}
 	return nil
 }
 
@@ -113,4 +146,12 @@ func NewCache(cfg *Config, nCtx int) *kvcache.Cache {
 		nCtx = cfg.NCtx
 	}
 	return kvcache.New(cfg.NLayer, cfg.NKVHead, cfg.HeadDim, nCtx)
+}
+
+// prevOr is x[i-1], or -1 for i = 0.
+func prevOr(x []int, i int) int {
+	if i == 0 {
+		return -1
+	}
+	return x[i-1]
 }

@@ -1,0 +1,152 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/attnscope/attnscope/engine/kernels"
+	"github.com/attnscope/attnscope/engine/kvcache"
+)
+
+// attnSetup fills a cache of one layer with total random positions and returns queries for the
+// last n of them.
+func attnSetup(t *testing.T, cfg *Config, total, n int) (*kvcache.Cache, []float32) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(1, 2))
+	c := kvcache.New(1, cfg.NKVHead, cfg.HeadDim, total+8)
+	kv := make([]float32, total*cfg.NKVHead*cfg.HeadDim)
+	vv := make([]float32, len(kv))
+	for i := range kv {
+		kv[i], vv[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	if err := c.Append(0, kv, vv); err != nil {
+		t.Fatal(err)
+	}
+	q := make([]float32, n*cfg.NHead*cfg.HeadDim)
+	for i := range q {
+		q[i] = float32(1.5 * r.NormFloat64())
+	}
+	return c, q
+}
+
+type captured struct {
+	rows map[[3]int][]float32 // (head, pos, 0) → row
+	pool map[[2]int][]float64 // (head, pos) → row assembled from pieces
+}
+
+func capture(b *Batch, nh int) *captured {
+	c := &captured{rows: map[[3]int][]float32{}, pool: map[[2]int][]float64{}}
+	var mu sync.Mutex
+	b.Attn = func(layer, head, pos int, probs []float32) {
+		mu.Lock()
+		defer mu.Unlock()
+		c.rows[[3]int{head, pos, 0}] = append([]float32(nil), probs...)
+	}
+	next := map[[2]int]int{}
+	b.AttnPool = func(layer, head, pos, j0 int, probs []float32) {
+		mu.Lock()
+		defer mu.Unlock()
+		k := [2]int{head, pos}
+		if next[k] != j0 {
+			panic("pool pieces out of order")
+		}
+		for _, p := range probs {
+			c.pool[k] = append(c.pool[k], float64(p))
+		}
+		next[k] = j0 + len(probs)
+	}
+	return c
+}
+
+// The tiled way agrees with the exact way on outputs, captured rows and pooled pieces, with and
+// without a window and global tokens, for prefill and decode, grouped heads included.
+func TestSelfAttentionTiledMatchesExact(t *testing.T) {
+	defer func(v int) { flashMinKeys = v }(flashMinKeys)
+	for _, causal := range []bool{true, false} {
+		for _, win := range []struct {
+			w int
+			g []int
+		}{{0, nil}, {9, []int{0, 40}}} {
+			for _, n := range []int{1, 70} {
+				cfg := &Config{NHead: 4, NKVHead: 2, HeadDim: 16, Causal: causal}
+				total := 150
+				cache, q := attnSetup(t, cfg, total, n)
+				pos0 := total - n
+				run := func(tiled bool) ([]float32, *captured) {
+					flashMinKeys = 1 << 30
+					if tiled {
+						flashMinKeys = 0
+					}
+					b := &Batch{Window: win.w, Global: win.g}
+					c := capture(b, cfg.NHead)
+					b.AttnRows = []int{pos0, total - 1}
+					out := make([]float32, len(q))
+					SelfAttention(cfg, 0, out, q, cache, pos0, n, b)
+					return out, c
+				}
+				eo, ec := run(false)
+				to, tc := run(true)
+				for i := range eo {
+					if d := math.Abs(float64(eo[i] - to[i])); d > 2e-6 {
+						t.Fatalf("causal=%v window=%d n=%d: out[%d] tiled %g exact %g", causal, win.w, n, i, to[i], eo[i])
+					}
+				}
+				if len(ec.rows) != len(tc.rows) || len(tc.rows) != cfg.NHead*min(n, 2) {
+					t.Fatalf("rows captured: exact %d, tiled %d", len(ec.rows), len(tc.rows))
+				}
+				for k, er := range ec.rows {
+					tr := tc.rows[k]
+					if len(tr) != len(er) {
+						t.Fatalf("row %v: %d keys tiled, %d exact", k, len(tr), len(er))
+					}
+					for j := range er {
+						if math.Abs(float64(er[j]-tr[j])) > 1e-6 {
+							t.Fatalf("row %v key %d: tiled %g exact %g", k, j, tr[j], er[j])
+						}
+					}
+				}
+				if len(ec.pool) != cfg.NHead*n || len(tc.pool) != len(ec.pool) {
+					t.Fatalf("pooled rows: exact %d, tiled %d, want %d", len(ec.pool), len(tc.pool), cfg.NHead*n)
+				}
+				for k, er := range ec.pool {
+					tr := tc.pool[k]
+					for j := range er {
+						if math.Abs(er[j]-tr[j]) > 1e-6 {
+							t.Fatalf("pooled %v key %d: tiled %g exact %g", k, j, tr[j], er[j])
+						}
+					}
+					m := kernels.Mask{Causal: causal, Window: win.w, Global: win.g}
+					for j := range er {
+						if m.Visible(k[1], j, total) && er[j] == 0 {
+							t.Fatalf("pooled %v key %d: visible key with probability 0", k, j)
+						}
+						if !m.Visible(k[1], j, total) && er[j] != 0 {
+							t.Fatalf("pooled %v key %d: hidden key with probability %g", k, j, er[j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestCheckBatchMaskAndRows(t *testing.T) {
+	cfg := &Config{NVocab: 10, NHead: 1, NKVHead: 1, HeadDim: 4}
+	c := kvcache.New(1, 1, 4, 16)
+	for _, b := range []*Batch{
+		{Tokens: []int32{1}, Cache: c, Window: -1},
+		{Tokens: []int32{1}, Cache: c, Window: 4, Global: []int{3, 2}},
+		{Tokens: []int32{1}, Cache: c, Window: 4, Global: []int{16}},
+		{Tokens: []int32{1}, Cache: c, AttnRows: []int{-1}},
+		{Tokens: []int32{1}, Cache: c, AttnRows: []int{4, 4}},
+	} {
+		if err := CheckBatch(cfg, b); err == nil {
+			t.Errorf("window %d global %v rows %v: accepted", b.Window, b.Global, b.AttnRows)
+		}
+	}
+	if err := CheckBatch(cfg, &Batch{Tokens: []int32{1}, Cache: c, Window: 4, Global: []int{0, 15}, AttnRows: []int{0, 3}}); err != nil {
+		t.Error(err)
+	}
+}
