@@ -62,17 +62,99 @@ type Trace struct {
 	// Attn holds attention probabilities, shape (layer, head, query, key): Attn[l][h][q] is the
 	// softmax row of query position q over the keys it may see — q+1 keys for causal models,
 	// all len(Tokens) keys for bidirectional ones. Rows are appended as queries are evaluated.
+	// Attn is filled when Capture is CaptureExact.
 	Attn  [][][][]float32 `json:"-"`
 	Steps []Step          `json:"steps"`
+
+	// Capture says which attention the trace holds: CaptureExact (Attn), CapturePooled (Pooled,
+	// and RowAttn for the positions in Rows) or CaptureNone.
+	Capture string `json:"capture"`
+	// Pooled holds one pooled map per layer and head, shape (layer, head), when Capture is
+	// CapturePooled.
+	Pooled [][]*Pooled `json:"-"`
+	// Rows are the ascending query positions whose whole rows a pooled trace keeps; RowAttn[l][h][i]
+	// is the row of query Rows[i], shape (layer, head, row, key), filled as they are evaluated.
+	Rows    []int           `json:"rows,omitempty"`
+	RowAttn [][][][]float32 `json:"-"`
+	// Window and Global are the attention mask the model ran with beyond its own (0 and none:
+	// the model's causal or full attention).
+	Window int   `json:"window,omitempty"`
+	Global []int `json:"global,omitempty"`
 }
 
-// New returns an empty trace for a model with nLayer layers of nHead heads.
+// New returns an empty trace for a model with nLayer layers of nHead heads, holding exact rows.
 func New(m Model, p Positional) *Trace {
-	t := &Trace{Model: m, Positional: p, Attn: make([][][][]float32, m.NLayer)}
+	t := &Trace{Model: m, Positional: p, Attn: make([][][][]float32, m.NLayer), Capture: CaptureExact}
 	for l := range t.Attn {
 		t.Attn[l] = make([][][]float32, m.NHead)
 	}
 	return t
+}
+
+// UsePooled switches t, still empty of attention, to pooled capture: a map per layer and head
+// of at most limit cells along an axis, and whole rows for the query positions rows (ascending).
+func (t *Trace) UsePooled(limit int, rows []int) error {
+	t.Capture = CapturePooled
+	t.Attn = nil
+	t.Pooled = make([][]*Pooled, t.Model.NLayer)
+	for l := range t.Pooled {
+		t.Pooled[l] = make([]*Pooled, t.Model.NHead)
+		for h := range t.Pooled[l] {
+			p, err := NewPooled(limit, 1)
+			if err != nil {
+				return err
+			}
+			t.Pooled[l][h] = p
+		}
+	}
+	t.Rows = append([]int(nil), rows...)
+	t.RowAttn = make([][][][]float32, t.Model.NLayer)
+	for l := range t.RowAttn {
+		t.RowAttn[l] = make([][][]float32, t.Model.NHead)
+	}
+	return nil
+}
+
+// Cover makes every pooled map cover n tokens (see Pooled.Cover).
+func (t *Trace) Cover(n int) {
+	for _, ps := range t.Pooled {
+		for _, p := range ps {
+			p.Cover(n)
+		}
+	}
+}
+
+// Row returns the whole row of query position q for layer l and head h, from Attn or RowAttn,
+// or nil when the trace does not hold it.
+func (t *Trace) Row(l, h, q int) []float32 {
+	if t.Capture == CaptureExact && l < len(t.Attn) && h < len(t.Attn[l]) && q < len(t.Attn[l][h]) {
+		return t.Attn[l][h][q]
+	}
+	if l >= len(t.RowAttn) || h >= len(t.RowAttn[l]) {
+		return nil
+	}
+	for i, r := range t.Rows {
+		if r == q && i < len(t.RowAttn[l][h]) {
+			return t.RowAttn[l][h][i]
+		}
+	}
+	return nil
+}
+
+// PoolExact pools the exact attention of layer l, head h over the first n tokens into a map of
+// at most limit cells along an axis, as pooled capture would have built it.
+func (t *Trace) PoolExact(l, h, n, limit int) (*Pooled, error) {
+	p, err := NewPooled(limit, 1)
+	if err != nil {
+		return nil, err
+	}
+	rows := t.Attn[l][h]
+	n = min(n, len(rows))
+	p.Cover(n)
+	for q := 0; q < n; q++ {
+		p.Add(q, 0, rows[q][:min(len(rows[q]), n)])
+	}
+	return p, nil
 }
 
 // Dense returns the attention of layer l, head h as a full n×n matrix over the first n tokens,
