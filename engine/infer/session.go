@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
+	"github.com/attnscope/attnscope/engine/backend/cpu"
 	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/engine/model"
 	"github.com/attnscope/attnscope/engine/tokenizer"
@@ -27,8 +29,88 @@ const MaxPromptBytes = 1 << 22
 type Options struct {
 	// Context is the most positions the KV cache holds (0: the model's context length).
 	Context int
-	// Capture records every attention row in the trace (memory grows with n² per head).
+	// Capture records attention in the trace, as Mode says.
 	Capture bool
+	// Mode is what Capture records (see trace.Capture*): CaptureAuto (the default when Capture
+	// is set) holds exact rows while they take at most AutoExactBytes and ExactLimit tokens and
+	// pools beyond; "exact" every row, refusing sequences over ExactLimit; "pooled" a pooled map
+	// per layer and head plus the rows of Rows; "none" nothing. A Mode set without Capture
+	// applies too.
+	Mode string
+	// ExactLimit is the most tokens exact capture holds (0: DefaultExactLimit).
+	ExactLimit int
+	// Rows are query positions whose whole rows pooled capture keeps (at most MaxRows).
+	Rows []int
+	// PoolCells is the most cells a pooled map has along an axis (0: as many as keep all maps
+	// within PoolBytes, at most trace.MaxCells).
+	PoolCells int
+	// Window and Global restrict attention: each query sees its last Window keys (0: all) and
+	// the Global positions see and are seen by every position. They change the model's outputs.
+	Window int
+	Global []int
+}
+
+// CaptureAuto is the Mode that chooses exact or pooled capture by the sequence's length.
+const CaptureAuto = "auto"
+
+// Bounds of capture.
+const (
+	DefaultExactLimit = 4096     // tokens of exact capture
+	AutoExactBytes    = 64 << 20 // exact rows auto capture holds before it pools
+	PoolBytes         = 24 << 20 // all pooled maps together, unless PoolCells says otherwise
+	MaxRows           = 64       // whole rows a pooled trace keeps
+	// Chunk is the most tokens a causal model evaluates at once: a longer prompt runs in chunks,
+	// so that activations stay the size of a chunk (llama.cpp's default micro-batch).
+	Chunk = 512
+)
+
+// mode is the capture mode o asks for.
+func (o *Options) mode() string {
+	if o.Mode != "" {
+		return o.Mode
+	}
+	if o.Capture {
+		return CaptureAuto
+	}
+	return trace.CaptureNone
+}
+
+// Validate checks the options against a model of context nCtx.
+func (o *Options) Validate(nCtx int) error {
+	switch o.mode() {
+	case CaptureAuto, trace.CaptureExact, trace.CapturePooled, trace.CaptureNone:
+	default:
+		return fmt.Errorf("capture mode %q is not one of auto, exact, pooled, none", o.Mode)
+	}
+	if o.ExactLimit < 0 || o.PoolCells < 0 || o.PoolCells > trace.MaxCells {
+		return fmt.Errorf("exact limit %d and pooled cells %d must not be negative (cells at most %d)", o.ExactLimit, o.PoolCells, trace.MaxCells)
+	}
+	if len(o.Rows) > MaxRows {
+		return fmt.Errorf("%d rows asked for, at most %d are kept", len(o.Rows), MaxRows)
+	}
+	if err := ascending("row", o.Rows, nCtx); err != nil {
+		return err
+	}
+	if o.Window < 0 {
+		return fmt.Errorf("attention window %d is negative", o.Window)
+	}
+	if len(o.Global) > 0 && o.Window == 0 {
+		return errors.New("global tokens need a window (without one every token sees all keys already)")
+	}
+	return ascending("global position", o.Global, nCtx)
+}
+
+// ascending checks that x ascends strictly within [0, n).
+func ascending(what string, x []int, n int) error {
+	for i, v := range x {
+		if v < 0 || v >= n {
+			return fmt.Errorf("%s %d is outside the context (0..%d)", what, v, n-1)
+		}
+		if i > 0 && v <= x[i-1] {
+			return fmt.Errorf("%s %d follows %d: positions must ascend", what, v, x[i-1])
+		}
+	}
+	return nil
 }
 
 // Session evaluates one sequence: a prompt, then generated tokens.
@@ -38,16 +120,138 @@ type Session struct {
 	Cache *kvcache.Cache
 	Trace *trace.Trace
 	opts  Options
+	err   error // invalid options, reported by Eval
+	exact bool  // the backend needs llama.cpp's attention order (ComputeGGML)
 }
 
-// New starts a session with an empty cache.
+// New starts a session with an empty cache. Invalid options make every Eval fail with the reason.
 func New(m model.Model, tok tokenizer.Tokenizer, opts Options) *Session {
 	cfg := m.Config()
 	s := &Session{M: m, Tok: tok, opts: opts, Cache: model.NewCache(cfg, opts.Context)}
 	s.Trace = trace.New(trace.Model{Arch: cfg.Arch, Name: cfg.Name, NLayer: cfg.NLayer, NHead: cfg.NHead,
 		NKVHead: cfg.NKVHead, HeadDim: cfg.HeadDim, NEmbd: cfg.NEmbd, NCtx: cfg.NCtx, NVocab: cfg.NVocab, Causal: cfg.Causal},
 		trace.Positional{Scheme: cfg.Positional, RopeDims: ropeDims(cfg), RopeBase: ropeBase(cfg), RopeScale: ropeScale(cfg), MaxPositions: cfg.NCtx})
+	s.Trace.Window, s.Trace.Global = opts.Window, opts.Global
+	if c, ok := m.Backend().(interface{ Compute() cpu.Compute }); ok && c.Compute() == cpu.ComputeGGML {
+		s.exact = true
+	}
+	s.err = opts.Validate(s.Cache.Capacity())
+	switch opts.mode() {
+	case trace.CaptureNone:
+		s.Trace.Capture = trace.CaptureNone
+	case trace.CapturePooled:
+		if s.err == nil {
+			s.err = s.Trace.UsePooled(s.poolCells(), opts.Rows)
+		}
+	}
 	return s
+}
+
+// poolCells is the most cells a pooled map of this session has along an axis.
+func (s *Session) poolCells() int {
+	if s.opts.PoolCells > 0 {
+		return s.opts.PoolCells
+	}
+	cfg := s.M.Config()
+	maps := int64(cfg.NLayer) * int64(cfg.NHead)
+	c := int(math.Sqrt(float64(PoolBytes) / float64(8*maps)))
+	return max(1, min(trace.MaxCells, c))
+}
+
+// exactLimit is the most tokens exact capture holds.
+func (s *Session) exactLimit() int {
+	if s.opts.ExactLimit > 0 {
+		return s.opts.ExactLimit
+	}
+	return DefaultExactLimit
+}
+
+// prepareCapture readies the trace for a sequence of n tokens: exact capture refuses n over its
+// limit, auto capture switches to pooling (pooling the rows it held) when n passes its bound, and
+// pooled maps grow to cover n.
+func (s *Session) prepareCapture(n int) error {
+	t := s.Trace
+	switch s.opts.mode() {
+	case trace.CaptureExact:
+		if n > s.exactLimit() {
+			return fmt.Errorf("exact attention capture holds at most %d tokens, the sequence has %d: capture pooled (or none)", s.exactLimit(), n)
+		}
+	case CaptureAuto:
+		if t.Capture == trace.CaptureExact && n > s.autoExactTokens() {
+			if err := s.poolHeld(); err != nil {
+				return err
+			}
+		}
+	}
+	if t.Capture == trace.CapturePooled {
+		t.Cover(n)
+	}
+	return nil
+}
+
+// autoExactTokens is the longest sequence auto capture keeps exact: at most the exact limit,
+// and no more rows than AutoExactBytes hold.
+func (s *Session) autoExactTokens() int {
+	cfg := s.M.Config()
+	maps := float64(cfg.NLayer) * float64(cfg.NHead)
+	// A causal sequence of n tokens holds n(n+1)/2 probabilities per map, an encoder's n².
+	per := 4 * maps / 2
+	if !cfg.Causal {
+		per = 4 * maps
+	}
+	n := int(math.Sqrt(float64(AutoExactBytes) / per))
+	return min(n, s.exactLimit())
+}
+
+// poolHeld switches the trace from exact rows to pooled maps, pooling the rows it holds and
+// keeping those of the chosen positions.
+func (s *Session) poolHeld() error {
+	t := s.Trace
+	held := t.Attn
+	if err := t.UsePooled(s.poolCells(), s.opts.Rows); err != nil {
+		return err
+	}
+	n := 0
+	if len(held) > 0 && len(held[0]) > 0 {
+		n = len(held[0][0])
+	}
+	t.Cover(n)
+	for l := range held {
+		for h := range held[l] {
+			for q, row := range held[l][h] {
+				t.Pooled[l][h].Add(q, 0, row)
+			}
+			for _, r := range t.Rows {
+				if r < len(held[l][h]) {
+					t.RowAttn[l][h] = append(t.RowAttn[l][h], held[l][h][r])
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// batch returns a batch over the session's cache wired to the trace's capture.
+func (s *Session) batch(allLogits bool) *model.Batch {
+	b := &model.Batch{Cache: s.Cache, AllLogits: allLogits, Window: s.opts.Window, Global: s.opts.Global, ExactAttention: s.exact}
+	t := s.Trace
+	switch t.Capture {
+	case trace.CaptureExact:
+		b.Attn = func(layer, head, pos int, probs []float32) {
+			t.Attn[layer][head] = append(t.Attn[layer][head], append([]float32(nil), probs...))
+		}
+	case trace.CapturePooled:
+		b.AttnPool = func(layer, head, pos, j0 int, probs []float32) {
+			t.Pooled[layer][head].Add(pos, j0, probs)
+		}
+		if len(t.Rows) > 0 {
+			b.AttnRows = t.Rows
+			b.Attn = func(layer, head, pos int, probs []float32) {
+				t.RowAttn[layer][head] = append(t.RowAttn[layer][head], append([]float32(nil), probs...))
+			}
+		}
+	}
+	return b
 }
 
 func ropeDims(c *model.Config) int {
@@ -141,18 +345,19 @@ func hasPrefixFold(s string, p []byte) bool {
 }
 
 // Eval evaluates ids at the end of the sequence, recording trace rows and KV growth. It returns
-// the batch with its outputs (logits for every position when allLogits).
+// the batch with its outputs (logits for every position when allLogits, and the final states of
+// every position). A causal model evaluates more than Chunk tokens in chunks of Chunk.
 func (s *Session) Eval(ids []int32, toks []trace.Token, allLogits bool) (*model.Batch, error) {
-	b := &model.Batch{Tokens: ids, Cache: s.Cache, AllLogits: allLogits}
-	if s.opts.Capture {
-		t := s.Trace
-		b.Attn = func(layer, head, pos int, probs []float32) {
-			t.Attn[layer][head] = append(t.Attn[layer][head], append([]float32(nil), probs...))
-		}
+	if s.err != nil {
+		return nil, s.err
 	}
 	pos := s.Cache.Len()
+	if err := s.prepareCapture(pos + len(ids)); err != nil {
+		return nil, err
+	}
+	b := s.batch(allLogits)
 	start := time.Now()
-	if err := s.M.Eval(b); err != nil {
+	if err := s.evalChunks(b, ids, allLogits); err != nil {
 		s.Cache.Truncate(pos)
 		return nil, err
 	}
@@ -165,6 +370,39 @@ func (s *Session) Eval(ids []int32, toks []trace.Token, allLogits bool) (*model.
 	}
 	s.Trace.Steps = append(s.Trace.Steps, st)
 	return b, nil
+}
+
+// evalChunks evaluates ids with b, in chunks of Chunk tokens for a causal model, and leaves in b
+// the outputs of all of them.
+func (s *Session) evalChunks(b *model.Batch, ids []int32, allLogits bool) error {
+	cfg := s.M.Config()
+	if !cfg.Causal || len(ids) <= Chunk {
+		b.Tokens = ids
+		return s.M.Eval(b)
+	}
+	var hidden, logits []float32
+	for i := 0; i < len(ids); i += Chunk {
+		j := min(len(ids), i+Chunk)
+		b.Tokens = ids[i:j]
+		if err := s.M.Eval(b); err != nil {
+			return err
+		}
+		if hidden == nil {
+			hidden = make([]float32, 0, len(ids)*cfg.NEmbd)
+		}
+		hidden = append(hidden, b.Hidden...)
+		if allLogits {
+			if logits == nil {
+				logits = make([]float32, 0, len(ids)*cfg.NVocab)
+			}
+			logits = append(logits, b.Logits...)
+		}
+	}
+	b.Tokens, b.Hidden = ids, hidden
+	if allLogits {
+		b.Logits = logits
+	}
+	return nil
 }
 
 // Prefill tokenizes text (default special tokens) and evaluates it in one batch.

@@ -62,7 +62,7 @@ type Trace struct {
 	// Attn holds attention probabilities, shape (layer, head, query, key): Attn[l][h][q] is the
 	// softmax row of query position q over the keys it may see — q+1 keys for causal models,
 	// all len(Tokens) keys for bidirectional ones. Rows are appended as queries are evaluated.
-	// Attn is filled when Capture is CaptureExact.
+	// Attn is filled when Capture is CaptureExact; otherwise its heads hold no rows.
 	Attn  [][][][]float32 `json:"-"`
 	Steps []Step          `json:"steps"`
 
@@ -84,18 +84,24 @@ type Trace struct {
 
 // New returns an empty trace for a model with nLayer layers of nHead heads, holding exact rows.
 func New(m Model, p Positional) *Trace {
-	t := &Trace{Model: m, Positional: p, Attn: make([][][][]float32, m.NLayer), Capture: CaptureExact}
-	for l := range t.Attn {
-		t.Attn[l] = make([][][]float32, m.NHead)
+	return &Trace{Model: m, Positional: p, Attn: emptyMaps(m), Capture: CaptureExact}
+}
+
+// emptyMaps returns Attn shaped (layer, head) with no rows: what a trace that holds no exact
+// rows keeps, so that code indexing it by layer and head finds empty heads.
+func emptyMaps(m Model) [][][][]float32 {
+	a := make([][][][]float32, m.NLayer)
+	for l := range a {
+		a[l] = make([][][]float32, m.NHead)
 	}
-	return t
+	return a
 }
 
 // UsePooled switches t, still empty of attention, to pooled capture: a map per layer and head
 // of at most limit cells along an axis, and whole rows for the query positions rows (ascending).
 func (t *Trace) UsePooled(limit int, rows []int) error {
 	t.Capture = CapturePooled
-	t.Attn = nil
+	t.Attn = emptyMaps(t.Model)
 	t.Pooled = make([][]*Pooled, t.Model.NLayer)
 	for l := range t.Pooled {
 		t.Pooled[l] = make([]*Pooled, t.Model.NHead)
