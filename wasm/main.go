@@ -467,11 +467,14 @@ func (a *app) run(text, opts js.Value) (any, error) {
 		if time.Since(lastYield) < sliceBudget {
 			return nil
 		}
-		if time.Since(a.lastDrw) > redrawEvery {
-			a.tr = s.Trace
-			a.render()
-		}
 		err := yieldToPage()
+		if time.Since(a.lastDrw) > redrawEvery {
+			// The picture of the run so far, in a task of its own.
+			a.tr = s.Trace
+			a.fitState()
+			a.render()
+			err = yieldToPage()
+		}
 		lastYield = time.Now()
 		return err
 	}
@@ -488,6 +491,7 @@ func (a *app) run(text, opts js.Value) (any, error) {
 		a.viewer.Top = res.Top
 	}
 	yieldToPage() // the last slice and the final picture are separate tasks
+	a.fitState()
 	a.render()
 	if err != nil {
 		return nil, err
@@ -530,6 +534,11 @@ func (a *app) show(view, opts js.Value) (any, error) {
 		}
 		*f.dst = int(v)
 	}
+	if a.tr != nil {
+		// A focus past the end centres on the last token (the page drags without knowing n).
+		n := len(a.tr.Tokens)
+		st.FocusQuery, st.FocusKey = min(st.FocusQuery, n-1), min(st.FocusKey, n-1)
+	}
 	if err := st.Check(a.tr); err != nil {
 		return nil, err
 	}
@@ -541,6 +550,31 @@ func (a *app) show(view, opts js.Value) (any, error) {
 		return nil, err
 	}
 	return toJS(a.viewer.State), nil
+}
+
+// fitState keeps the view's state valid for a new trace: a pinned token, a focus or lines heads
+// of the previous run that the new one lacks are dropped.
+func (a *app) fitState() {
+	st := &a.viewer.State
+	if a.tr == nil {
+		return
+	}
+	n := len(a.tr.Tokens)
+	if st.Token >= n {
+		st.Token = -1
+	}
+	if st.FocusQuery >= n || st.FocusKey >= n {
+		st.Zoom, st.FocusQuery, st.FocusKey = 0, -1, -1
+	}
+	if st.Layer >= a.tr.Model.NLayer || st.Head >= a.tr.Model.NHead {
+		st.Layer, st.Head, st.Heads = 0, 0, nil
+	}
+	for _, h := range st.Heads {
+		if h >= a.tr.Model.NHead {
+			st.Heads = nil
+			break
+		}
+	}
 }
 
 // viewOptions reads show's options that are not whole numbers: values ('probs'|'logprobs'), zoom

@@ -11,6 +11,8 @@
   const statusEl = $('status');
   const errorEl = $('error');
   const hoverEl = $('hover');
+  // DEFAULT_MODEL is opened at start when models/index.json lists it.
+  const DEFAULT_MODEL = 'english';
 
   function setStatus(text) { if (statusEl) statusEl.textContent = text; }
   function showError(err) {
@@ -35,7 +37,8 @@
     switch (hit.kind) {
       case 'cell':
         return 'L' + hit.layer + ' H' + hit.head + '  ' + JSON.stringify(hit.from) + ' (' + hit.query + ') → ' +
-          JSON.stringify(hit.to) + ' (' + hit.key + ')  p = ' + hit.p.toPrecision(6);
+          JSON.stringify(hit.to) + ' (' + hit.key + ')  p = ' + hit.p.toPrecision(6) +
+          (typeof hit.logp === 'number' ? '  ln p = ' + hit.logp.toPrecision(6) : '');
       case 'thumb': return 'layer ' + hit.layer + ', head ' + hit.head + ' — click to open';
       case 'row': return 'token ' + hit.query + ' ' + JSON.stringify(hit.from) + ' — click to pin';
     }
@@ -55,14 +58,58 @@
     }
   }
 
+  // Zoom (wheel, buttons) and scroll (drag) of the head view: the engine keeps the view transform;
+  // the page asks for a zoom and the tokens to centre on.
+  const ZOOM_STEP = 1.5;
+  function zoomBy(factor, hit) {
+    const st = api.state();
+    if (st.view !== 'head') return;
+    const z = Math.min(Math.max((st.zoom || 1) * factor, 1), 256);
+    const w = st.window;
+    const opts = { zoom: z };
+    if (hit && hit.kind === 'cell') { opts.focusQuery = hit.query; opts.focusKey = hit.key; }
+    else if (w) { opts.focusQuery = (w[0] + w[1]) >> 1; opts.focusKey = (w[2] + w[3]) >> 1; }
+    if (z === 1) { opts.focusQuery = -1; opts.focusKey = -1; }
+    show('head', opts);
+  }
+  let drag = null;
+
   function wireCanvas() {
     api.attach(canvas);
     canvas.addEventListener('mousemove', (ev) => {
       const [x, y] = canvasPoint(ev);
-      hoverEl.textContent = describe(api.at(x, y));
+      const hit = api.at(x, y);
+      hoverEl.textContent = describe(hit);
+      if (drag && hit.kind === 'cell' && (hit.query !== drag.hit.query || hit.key !== drag.hit.key)) {
+        // Keep the grabbed cell under the pointer: move the window's centre the other way.
+        const w = drag.window;
+        const cq = ((w[0] + w[1]) >> 1) - (hit.query - drag.hit.query);
+        const ck = ((w[2] + w[3]) >> 1) - (hit.key - drag.hit.key);
+        drag.moved = true;
+        const st = show('head', { focusQuery: Math.max(cq, 0), focusKey: Math.max(ck, 0) });
+        if (st) { drag.window = st.window; drag.hit = api.at(x, y); }
+      }
     });
+    canvas.addEventListener('mousedown', (ev) => {
+      const st = api.state();
+      if (st.view !== 'head' || !(st.zoom > 1)) return;
+      const [x, y] = canvasPoint(ev);
+      const hit = api.at(x, y);
+      if (hit.kind !== 'cell') return;
+      drag = { hit: hit, window: st.window, moved: false };
+      canvas.classList.add('grab');
+      ev.preventDefault();
+    });
+    window.addEventListener('mouseup', () => { canvas.classList.remove('grab'); setTimeout(() => { drag = null; }, 0); });
+    canvas.addEventListener('wheel', (ev) => {
+      if (api.state().view !== 'head' || ev.deltaY === 0) return;
+      ev.preventDefault();
+      const [x, y] = canvasPoint(ev);
+      zoomBy(ev.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP, api.at(x, y));
+    }, { passive: false });
     canvas.addEventListener('mouseleave', () => { hoverEl.textContent = ''; });
     canvas.addEventListener('click', (ev) => {
+      if (drag && drag.moved) return;
       const [x, y] = canvasPoint(ev);
       const hit = api.at(x, y);
       const st = api.state();
@@ -87,15 +134,30 @@
     }
     const num = (id) => Number($(id).value);
     onShow = (st) => {
+      document.body.dataset.view = st.view;
       viewSel.value = st.view;
       $('layer').value = st.layer;
       $('head').value = st.head;
       $('token').value = st.token;
+      $('values').value = st.values || 'probs';
+      $('all-heads').checked = Array.isArray(st.heads) && st.heads.length > 1;
+      for (const [id, n] of [['pos', st.nPos], ['dim', st.nDim]]) {
+        $(id).max = Math.max((n || 1) - 1, 0);
+        $(id).value = st[id];
+        $(id + '-out').textContent = String(st[id]);
+      }
     };
     // Keep the controls in step with whatever drew the picture (the page, a click, the JS API).
     canvas.addEventListener('attnscope-drawn', () => onShow(api.state()));
-    const applyView = () => show(viewSel.value, { layer: num('layer'), head: num('head'), token: num('token') });
-    for (const id of ['view-select', 'layer', 'head', 'token']) $(id).addEventListener('change', applyView);
+    const applyView = () => show(viewSel.value, {
+      layer: num('layer'), head: num('head'), token: num('token'), values: $('values').value,
+      heads: $('all-heads').checked ? 'all' : null, pos: num('pos'), dim: num('dim'),
+    });
+    for (const id of ['view-select', 'layer', 'head', 'token', 'values', 'all-heads']) $(id).addEventListener('change', applyView);
+    for (const id of ['pos', 'dim']) $(id).addEventListener('input', applyView);
+    $('zoom-in').addEventListener('click', () => zoomBy(ZOOM_STEP));
+    $('zoom-out').addEventListener('click', () => zoomBy(1 / ZOOM_STEP));
+    $('zoom-reset').addEventListener('click', () => show('head', { zoom: 1, focusQuery: -1, focusKey: -1 }));
 
     function showFacts(info) {
       facts.textContent = '';
@@ -205,18 +267,24 @@
       } catch (err) { showError(err); }
     });
 
-    fetch('models/index.json').then((r) => (r.ok ? r.json() : [])).then((list) => {
-      if (!Array.isArray(list) || list.length === 0) return;
+    // The served model list; when it has the English model, the page opens it by default.
+    api.modelList = fetch('models/index.json').then((r) => (r.ok ? r.json() : [])).then((list) => {
+      if (!Array.isArray(list) || list.length === 0) return null;
       const sel = $('shipped');
       sel.textContent = '';
+      let english = null;
       for (const m of list) {
         if (!m || typeof m.name !== 'string' || typeof m.url !== 'string') continue;
         const o = document.createElement('option');
         o.value = m.url;
         o.textContent = m.name + (typeof m.bytes === 'number' ? ' (' + formatBytes(m.bytes) + ')' : '');
         sel.appendChild(o);
+        if (!english && m.name.replace(/\.gguf$/i, '').toLowerCase() === DEFAULT_MODEL) english = m;
       }
-    }).catch(() => {});
+      if (!english) return null;
+      sel.value = english.url;
+      return load(english.url, english.name).then(() => english.name);
+    }).catch(() => null);
     setBusy(false, false);
     setStatus('ready — pick a model');
   }

@@ -66,6 +66,7 @@ func (v *Viewer) head(t *trace.Trace, width int) (*image.RGBA, error) {
 	}
 	img, l := paint.Heatmap(m, toks, o)
 	v.heat, v.q0, v.k0 = l, q0, k0
+	v.State.Window = [4]int{q0, q1, k0, k1}
 	if st.Token >= q0 && st.Token < q1 {
 		r := l.CellRect(l.Rows.CellOf(st.Token-q0), 0)
 		r.Max.X = l.Grid.Max.X

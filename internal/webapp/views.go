@@ -35,6 +35,9 @@ type ViewState struct {
 	Zoom       float64 `json:"zoom"`
 	FocusQuery int     `json:"focusQuery"`
 	FocusKey   int     `json:"focusKey"`
+	// Window is what the head view last drawn shows: queries [q0, q1) and keys [k0, k1), set by
+	// Render.
+	Window [4]int `json:"window"`
 	// Pos and Dim are the positional view's sliders: a position, and a dimension (a frequency pair
 	// for RoPE and sinusoidal, a head for ALiBi). Render clamps them to NPos and NDim, the ranges
 	// of the view last drawn (0: no such slider).

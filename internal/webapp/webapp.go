@@ -183,7 +183,7 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	t0 := now()
 	chunk := PrefillChunk
 	if o.SliceBudget > 0 {
-		chunk = 16 // until the time per token is known
+		chunk = 1 // until the time per token is known
 	}
 	for i, j := 0, 0; i < len(ids); i = j {
 		j = min(i+chunk, len(ids))
