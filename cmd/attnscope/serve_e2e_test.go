@@ -246,7 +246,7 @@ func TestBrowserApp(t *testing.T) {
 	compareTrace(t, &got, s.Trace.Tokens, webapp.Trace(s.Trace))
 
 	shots := os.Getenv("ATTNSCOPE_E2E_SHOTS") // a directory to keep the views' pictures in
-	var showMs []string // how long each view takes to draw in the page
+	var showMs []string                       // how long each view takes to draw in the page
 	for _, view := range webapp.Views {
 		var dataURL string
 		var ms float64
