@@ -19,7 +19,7 @@ BENCHTIME ?= 1s
 DEPS_TEST := fonts-nanum chromium
 DEPS_RUN := fonts-nanum
 
-.PHONY: all build test test-nosimd run wasm bench fuzz clean deps-test deps-run vet
+.PHONY: all build test test-nosimd run wasm view bench fuzz clean deps-test deps-run vet ptx device-build device-check
 
 all: build
 
@@ -53,6 +53,13 @@ wasm:
 
 run: deps-run build wasm
 	$(BIN)/attnscope serve --port $(PORT) --dir $(WEB) --models $(MODELS)
+
+# The desktop window (attnscope view runs it): Ebiten needs cgo and the X11 development packages.
+DEPS_VIEW := libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev
+
+view: build
+	@scripts/deps.sh $(DEPS_VIEW)
+	$(GO) build -tags ebiten -o $(BIN)/attnscope-view ./cmd/attnscope-view
 
 # Go benchmarks of the engine (kernels SIMD vs plain side by side, models), then a table of
 # attnscope bench on synthetic models (BENCH_PRESETS, default s15m s110m; files in BENCH_DIR,
@@ -97,3 +104,28 @@ models: build
 	$(BIN)/attnscope train --task induction --arch llama --steps 3000 --max-len 16 --shards 2 --log-every 250 --eval 500 -o models/induction.gguf
 	rm -f models/.sort-stage1.gguf models/.sort-stage2.gguf
 	cd models && sha256sum *.gguf > SHA256SUMS
+
+# CUDA kernels: CUDA C → PTX with Debian's clang (no NVIDIA software), committed and embedded.
+CLANG_CUDA ?= clang++-14
+PTX_SRC := $(wildcard engine/backend/cuda/kernels/*.cu)
+ptx:
+	@scripts/deps.sh clang-14
+	@set -e; for src in $(PTX_SRC); do \
+	  out=engine/backend/cuda/ptx/$$(basename $$src .cu).ptx; echo "$(CLANG_CUDA) $$src -> $$out"; \
+	  $(CLANG_CUDA) -x cuda --cuda-device-only --cuda-gpu-arch=sm_80 -nocudainc -nocudalib -O3 -S \
+	    -Xclang -target-feature -Xclang +ptx70 -Iengine/backend/cuda/kernels $$src -o $$out; \
+	done
+
+# Binaries and test models for scripts/device-check.sh on a GPU machine without Go (linux/amd64,
+# static): .build/device holds them (git-ignored).
+DEVICE_DIR := .build/device
+DEVICE_MODELS := stories260K.gguf stories260K-q8_0.gguf stories260K-q4_0.gguf llama-2-tiny-random.gguf \
+	tiny-llama-kq-q4_k.gguf tiny-gpt2-synthetic.gguf
+device-build:
+	mkdir -p $(DEVICE_DIR)/shared/models
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o $(DEVICE_DIR)/attnscope ./cmd/attnscope
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) test -c -o $(DEVICE_DIR)/cuda.test ./engine/backend/cuda
+	for m in $(DEVICE_MODELS); do cp $(ATTNSCOPE_TESTDATA)/models/$$m $(DEVICE_DIR)/shared/models/; done
+
+device-check:
+	scripts/device-check.sh

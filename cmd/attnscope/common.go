@@ -25,7 +25,7 @@ func (m *modelFlags) register(fs *flag.FlagSet, prompt bool) {
 	if prompt {
 		fs.StringVar(&m.prompt, "prompt", "", "input `text`")
 	}
-	fs.StringVar(&m.backend, "backend", "auto", "compute backend: auto|cpu")
+	fs.StringVar(&m.backend, "backend", "auto", "compute backend: auto (CUDA when a GPU is usable, else the CPU), cpu or cuda")
 	fs.StringVar(&m.compute, "compute", "f32", "products with F16/BF16/quantized weights: f32 (weights dequantized, float32 activations) or ggml (activations rounded as llama.cpp's CPU backend does)")
 	fs.IntVar(&m.threads, "threads", 0, "worker threads (0: all cores)")
 	fs.IntVar(&m.ctx, "ctx", 0, "context size in tokens (0: the model's)")
@@ -50,11 +50,7 @@ func (m *modelFlags) newBackend() (backend.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch m.backend {
-	case "auto", "cpu":
-		return cpu.NewWithOptions(cpu.Options{Threads: m.threads, Compute: compute}), nil
-	}
-	return nil, fmt.Errorf("unknown backend %q (auto, cpu)", m.backend)
+	return selectBackend(m.backend, m.threads, compute)
 }
 
 // parseOpen parses a command's flags, checks the model flags (and a prompt when prompt is set)

@@ -19,7 +19,7 @@ func init() {
 type planFlags struct {
 	model, preset, wtype, gpu, gpuMem, kvType, attention, tile string
 	seq, batch                                                 int64
-	json                                                       bool
+	json, verify                                               bool
 }
 
 func cmdPlan(args []string, stdout io.Writer) error {
@@ -36,6 +36,7 @@ func cmdPlan(args []string, stdout io.Writer) error {
 	fs.StringVar(&pf.tile, "tile", "64", "tiled attention's tile: `N` or QxK (query rows × key columns)")
 	fs.Int64Var(&pf.batch, "batch", 0, "also check whether this many sequences fit")
 	fs.BoolVar(&pf.json, "json", false, "print JSON")
+	fs.BoolVar(&pf.verify, "verify", false, "run the planned case (one sequence) on the GPU and report what it allocated beside the plan (needs --model and CUDA)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,10 +49,28 @@ func cmdPlan(args []string, stdout io.Writer) error {
 		// the command's name already prefixes the message
 		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "plan: "))
 	}
+	var v *Verified
+	if pf.verify {
+		if pf.model == "" {
+			return fmt.Errorf("--verify runs a model file: give --model")
+		}
+		if v, err = verifyPlan(pf.model, int(pf.seq), r); err != nil {
+			return err
+		}
+	}
 	if pf.json {
+		if v != nil {
+			return writeJSON(stdout, struct {
+				*plan.Result
+				Verified *Verified `json:"verified"`
+			}{r, v})
+		}
 		return writeJSON(stdout, r)
 	}
 	writePlan(stdout, r)
+	if v != nil {
+		writeVerified(stdout, v)
+	}
 	return nil
 }
 

@@ -161,9 +161,20 @@ func (m *Model) grow(o backend.Ops, d *dev, n int) error {
 	d.x, d.h, d.q, d.att = alloc(n*E), alloc(n*E), alloc(n*E), alloc(n*E)
 	d.kb, d.vb = alloc(n*kvDim), alloc(n*kvDim)
 	d.gate, d.up = alloc(n*cfg.NFF), alloc(n*cfg.NFF)
-	d.logits = alloc(n * cfg.NVocab)
-	d.stage = alloc(2 * cfg.NLayer * n * kvDim)
+	d.logits = alloc(cfg.NVocab)
+	d.stage = alloc(2 * cfg.NLayer * kvDim)
 	d.n = n
+	return err
+}
+
+// logitsFor makes the logits buffer hold n rows.
+func (m *Model) logitsFor(o backend.Ops, d *dev, n int) error {
+	if d.logits.Len() >= n*m.Cfg.NVocab {
+		return nil
+	}
+	o.Free(d.logits)
+	var err error
+	d.logits, err = o.Alloc(n * m.Cfg.NVocab)
 	return err
 }
 
@@ -218,8 +229,10 @@ func (m *Model) evalDevice(be backend.Device, b *model.Batch) error {
 			o.RoPE(d.kb, d.rope, n, cfg.NKVHead, hd, cfg.RopeDims, pos0, false)
 			o.Copy(d.k[l], pos0*kvDim, d.kb, 0, n*kvDim)
 			o.Copy(d.v[l], pos0*kvDim, d.vb, 0, n*kvDim)
-			o.Copy(d.stage, (2*l)*n*kvDim, d.kb, 0, n*kvDim)
-			o.Copy(d.stage, (2*l+1)*n*kvDim, d.vb, 0, n*kvDim)
+			if n == 1 { // one download for all layers at the end
+				o.Copy(d.stage, (2*l)*kvDim, d.kb, 0, kvDim)
+				o.Copy(d.stage, (2*l+1)*kvDim, d.vb, 0, kvDim)
+			}
 			o.Attention(d.att, d.q, d.k[l], d.v[l], shape)
 			if b.Attn != nil {
 				o.AttentionProbs(d.probs, d.q, d.k[l], shape)
@@ -248,6 +261,9 @@ func (m *Model) evalDevice(be backend.Device, b *model.Batch) error {
 		o.RMSNorm(d.x, d.x, d.outNorm, n, E, cfg.NormEps)
 		b.Hidden = model.Output(b.Hidden, n*E)
 		if b.AllLogits {
+			if err := m.logitsFor(o, d, n); err != nil {
+				return err
+			}
 			o.MatMul(d.logits, m.output, d.x, n)
 			b.Logits = model.Output(b.Logits, n*cfg.NVocab)
 		} else {
@@ -257,11 +273,19 @@ func (m *Model) evalDevice(be backend.Device, b *model.Batch) error {
 		}
 		o.Download(b.Logits, d.logits, 0)
 		o.Download(b.Hidden, d.x, 0)
+		// The new keys and values, in the host cache's order: layer by layer, K then V.
 		if cap(stage) < 2*cfg.NLayer*n*kvDim {
 			stage = make([]float32, 2*cfg.NLayer*n*kvDim)
 		}
 		stage = stage[:2*cfg.NLayer*n*kvDim]
-		o.Download(stage, d.stage, 0)
+		if n == 1 {
+			o.Download(stage, d.stage, 0)
+		} else {
+			for l := 0; l < cfg.NLayer; l++ {
+				o.Download(stage[(2*l)*n*kvDim:(2*l+1)*n*kvDim], d.k[l], pos0*kvDim)
+				o.Download(stage[(2*l+1)*n*kvDim:(2*l+2)*n*kvDim], d.v[l], pos0*kvDim)
+			}
+		}
 		return nil
 	})
 	if err != nil {
