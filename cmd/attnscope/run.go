@@ -27,7 +27,13 @@ func cmdRun(args []string, stdout io.Writer) error {
 	topP := fs.Float64("top-p", 0.95, "sample among the smallest set of tokens whose probability reaches P (1: all)")
 	seed := fs.Uint64("seed", 42, "random seed")
 	topLogits := fs.Int("topk-logits", 0, "with --json: report the K largest logits of every prompt position")
+	var af attnFlags
+	af.register(fs, "none")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	opts := infer.Options{Context: mf.ctx}
+	if err := af.options(&opts); err != nil {
 		return err
 	}
 	if err := mf.check(fs, true); err != nil {
@@ -41,7 +47,7 @@ func cmdRun(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer l.Close()
-	s := l.NewSession(infer.Options{Context: mf.ctx})
+	s := l.NewSession(opts)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	g := infer.GenerateOptions{MaxTokens: *maxTokens, AllLogits: *topLogits > 0,
@@ -73,7 +79,12 @@ func cmdRun(args []string, stdout io.Writer) error {
 		Generated []int32    `json:"generated"`
 		Text      string     `json:"text"`
 		Logits    []logitRow `json:"logits,omitempty"`
+		Attention *attnOut   `json:"attention,omitempty"` // with --capture: over prompt and generated tokens
 	}{Prompt: res.Prompt, Generated: res.Generated, Text: tokenizer.PieceString(res.Text)}
+	if opts.Capture {
+		a := attentionJSON(s.Trace, s.Cache.Len())
+		out.Attention = &a
+	}
 	if out.Generated == nil {
 		out.Generated = []int32{}
 	}

@@ -9,16 +9,12 @@ import (
 	"github.com/attnscope/attnscope/engine/trace"
 )
 
-type traceLayer struct {
-	Heads [][][]f32 `json:"heads"` // (head, query, key)
-}
-
 type traceOut struct {
 	Tokens     []int32          `json:"tokens"`
 	Pieces     []trace.Token    `json:"token_info"`
 	Model      trace.Model      `json:"model"`
 	Positional trace.Positional `json:"positional"`
-	Layers     []traceLayer     `json:"layers"`
+	attnOut                     // capture, rows, window, global, layers
 	KV         []trace.Step     `json:"steps"`
 }
 
@@ -26,12 +22,24 @@ func cmdTrace(args []string, stdout io.Writer) error {
 	fs := newFlags("trace")
 	var mf modelFlags
 	mf.register(fs, true)
-	l, err := mf.parseOpen(fs, args, true)
+	var af attnFlags
+	af.register(fs, infer.CaptureAuto)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	opts := infer.Options{Context: mf.ctx}
+	if err := af.options(&opts); err != nil {
+		return err
+	}
+	if err := mf.check(fs, true); err != nil {
+		return err
+	}
+	l, err := mf.open()
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	s := l.NewSession(infer.Options{Context: mf.ctx, Capture: true})
+	s := l.NewSession(opts)
 	ids, _, err := s.Prefill(mf.prompt, false)
 	if err != nil {
 		return err
@@ -40,20 +48,8 @@ func cmdTrace(args []string, stdout io.Writer) error {
 	if !mf.json {
 		return printTraceSummary(stdout, t, l.Model.Config())
 	}
-	out := traceOut{Tokens: ids, Pieces: t.Tokens, Model: t.Model, Positional: t.Positional, KV: t.Steps}
-	n := len(ids)
-	for li := range t.Attn {
-		var layer traceLayer
-		for h := range t.Attn[li] {
-			dense := t.Dense(li, h, n)
-			m := make([][]f32, n)
-			for q := range dense {
-				m[q] = f32s(dense[q])
-			}
-			layer.Heads = append(layer.Heads, m)
-		}
-		out.Layers = append(out.Layers, layer)
-	}
+	out := traceOut{Tokens: ids, Pieces: t.Tokens, Model: t.Model, Positional: t.Positional, KV: t.Steps,
+		attnOut: attentionJSON(t, len(ids))}
 	return writeJSON(stdout, out)
 }
 
@@ -64,8 +60,14 @@ func printTraceSummary(w io.Writer, t *trace.Trace, cfg *model.Config) error {
 		fmt.Fprintf(w, " %d:%q", i, tk.Text)
 	}
 	fmt.Fprintln(w)
+	if t.Capture == trace.CapturePooled {
+		printPooledSummary(w, t)
+	}
 	for l := range t.Attn {
 		for h := range t.Attn[l] {
+			if len(t.Attn[l][h]) == 0 {
+				continue
+			}
 			fmt.Fprintf(w, "layer %d head %d  strongest key per query:", l, h)
 			for q, row := range t.Attn[l][h] {
 				best := 0
@@ -88,4 +90,41 @@ func printTraceSummary(w io.Writer, t *trace.Trace, cfg *model.Config) error {
 		fmt.Fprintf(w, "KV cache: %d tokens, %s over %d layers (%s per token)\n", st.KV.Tokens, humanBytes(total), cfg.NLayer, humanBytes(cfg.KVBytesPerToken()))
 	}
 	return nil
+}
+
+// printPooledSummary shows, per layer and head, the pooled map's shape and where attention
+// gathers most (the cell with the largest mean), and the strongest key of each kept row.
+func printPooledSummary(w io.Writer, t *trace.Trace) {
+	fmt.Fprintf(w, "attention pooled (mean and max per cell)")
+	if len(t.Rows) > 0 {
+		fmt.Fprintf(w, ", whole rows of queries %v", t.Rows)
+	}
+	fmt.Fprintln(w)
+	for l := range t.Pooled {
+		for h, p := range t.Pooled[l] {
+			br, bc := 0, 0
+			for r := 0; r < p.Cells; r++ {
+				for c := 0; c < p.Cells; c++ {
+					if p.Mean(r, c) > p.Mean(br, bc) {
+						br, bc = r, c
+					}
+				}
+			}
+			fmt.Fprintf(w, "layer %d head %d  %d×%d cells of %d tokens, largest mean %.3g at queries %d… keys %d…",
+				l, h, p.Cells, p.Cells, p.Cell, p.Mean(br, bc), br*p.Cell, bc*p.Cell)
+			for i, q := range t.Rows {
+				if i < len(t.RowAttn[l][h]) {
+					row := t.RowAttn[l][h][i]
+					best := 0
+					for k, v := range row {
+						if v > row[best] {
+							best = k
+						}
+					}
+					fmt.Fprintf(w, "  %d→%d(%.2f)", q, best, row[best])
+				}
+			}
+			fmt.Fprintln(w)
+		}
+	}
 }
