@@ -63,11 +63,13 @@ func main() {
 		}
 		return nil
 	})
-	set("trace", func(js.Value, []js.Value) any { return a.traceJS() })
-	set("show", func(_ js.Value, args []js.Value) any {
+	// show and trace report errors as {attnscopeError: message}, which boot.js turns into thrown
+	// Errors: a Go panic in a callback would end the whole program.
+	set("_trace", func(js.Value, []js.Value) any { return a.traceJS() })
+	set("_show", func(_ js.Value, args []js.Value) any {
 		v, err := a.show(arg(args, 0), arg(args, 1))
 		if err != nil {
-			throw(err)
+			return failure(err)
 		}
 		return v
 	})
@@ -133,7 +135,12 @@ func promise(fn func() (any, error)) js.Value {
 
 func jsError(err error) js.Value { return global.Get("Error").New(err.Error()) }
 
-func throw(err error) { panic(js.Error{Value: jsError(err)}) }
+// failure is an error as the synchronous functions return it (see boot.js).
+func failure(err error) js.Value {
+	o := global.Get("Object").New()
+	o.Set("attnscopeError", err.Error())
+	return o
+}
 
 // await blocks the calling goroutine (never the event loop's) until p settles.
 func await(p js.Value) (js.Value, error) {
@@ -217,7 +224,7 @@ const (
 func toJS(v any) js.Value {
 	b, err := json.Marshal(v)
 	if err != nil {
-		throw(err)
+		return failure(err)
 	}
 	return global.Get("JSON").Call("parse", string(b))
 }
@@ -505,7 +512,7 @@ func (a *app) traceJS() any {
 	}
 	b, err := webapp.TraceBytes(a.tr)
 	if err != nil {
-		throw(err)
+		return failure(err)
 	}
 	return global.Get("JSON").Call("parse", string(b))
 }

@@ -12,6 +12,15 @@
     api.readyMs = performance.now();
     resolveReady(api);
   };
+  // The engine's synchronous functions return {attnscopeError} rather than throwing (a panic
+  // would stop the engine): these throw it as an Error.
+  const checked = (name) => (...args) => {
+    const r = api['_' + name](...args);
+    if (r && typeof r === 'object' && typeof r.attnscopeError === 'string') throw new Error(r.attnscopeError);
+    return r;
+  };
+  api.show = checked('show');
+  api.trace = checked('trace');
   window.attnscope = api;
 
   async function boot() {

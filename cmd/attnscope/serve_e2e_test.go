@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -140,6 +141,18 @@ func TestBrowserApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(models, "stories260K.gguf"), modelBytes, 0o644)
+	if b, err := os.ReadFile(shareddata.Path(t, "models/llama-2-tiny-random.gguf")); err == nil {
+		os.WriteFile(filepath.Join(models, "llama-2-tiny-random.gguf"), b, 0o644)
+	}
+	var wasmGz bytes.Buffer
+	wasmRaw, err := os.ReadFile(filepath.Join(web, "attnscope.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw, _ := gzip.NewWriterLevel(&wasmGz, gzip.DefaultCompression)
+	zw.Write(wasmRaw)
+	zw.Close()
+	t.Logf("attnscope.wasm: %.2f MiB, %.2f MiB gzipped (as attnscope serve sends it)", float64(len(wasmRaw))/(1<<20), float64(wasmGz.Len())/(1<<20))
 	notModel := filepath.Join(t.TempDir(), "notes.gguf")
 	os.WriteFile(notModel, []byte("these are notes, not a model\n"), 0o644)
 	srv := httptest.NewServer(newServeHandler(web, models))
@@ -268,6 +281,7 @@ func TestBrowserApp(t *testing.T) {
 	if len(res.Top) != len(res.Generated) || len(res.Top) > 0 && res.Top[0][0].ID != res.Generated[0] {
 		t.Errorf("next-token candidates %+v for %v", res.Top, res.Generated)
 	}
+	checkViewOptions(t, eval, len(res.PromptTokens)+len(res.Generated), info.NHead)
 	// Stop ends a long run early and keeps what it has.
 	var stopped runResult
 	eval("stop", `(() => { const p = attnscope.run('Once upon a time', {maxTokens: 1000}); setTimeout(() => attnscope.stop(), 30); return p; })()`, &stopped)
@@ -294,6 +308,7 @@ func TestBrowserApp(t *testing.T) {
 	if !strings.Contains(errText, "not a GGUF") {
 		t.Errorf("error shown for a non-GGUF upload: %q", errText)
 	}
+	checkBadUploads(t, ctx, t.TempDir())
 	var rejected string
 	eval("loadModel(bytes)", `attnscope.loadModel(new Uint8Array([1,2,3,4,5])).then(() => 'loaded', e => e.message)`, &rejected)
 	if !strings.Contains(rejected, "not a GGUF") {
@@ -315,6 +330,7 @@ func TestBrowserApp(t *testing.T) {
 	if nTok != len(hangul.PromptTokens)+len(hangul.Generated) {
 		t.Errorf("Hangul run: trace has %d tokens, run %d+%d", nTok, len(hangul.PromptTokens), len(hangul.Generated))
 	}
+	checkHangulLabels(t, eval)
 
 	// Navigation to the first attention map again, with the server's gzip cache warm.
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/index.html")); err != nil {
@@ -361,6 +377,7 @@ func TestBrowserApp(t *testing.T) {
 		res.Ms, pageTPS, nativeSecs*1000, nativeTPS, res.MaxGap, res.Long, again.MaxGap, again.Long)
 	t.Logf("run of %d tokens: %.0f tokens/s decoding in the page, worst frame gap %.0f ms (long tasks %v ms); idle page's worst frame gap %.0f ms",
 		len(long.Generated), float64(len(long.Generated))/long.DecodeSecs, long.MaxGap, long.Long, idleGap)
+	checkDefaultModel(t, ctx, eval, web, modelBytes)
 	t.Logf("drawing a view in the page (ms): %s", strings.Join(showMs, ", "))
 	t.Logf("whole test %.1f s", time.Since(start).Seconds())
 }

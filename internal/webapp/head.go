@@ -74,3 +74,6 @@ func (v *Viewer) head(t *trace.Trace, width int) (*image.RGBA, error) {
 	}
 	return img, nil
 }
+
+// HeatmapLayout is the layout of the last head view drawn (nil when the last view was another).
+func (v *Viewer) HeatmapLayout() *paint.HeatmapLayout { return v.heat }

@@ -1,6 +1,7 @@
 package webapp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -9,9 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/attnscope/attnscope/engine/gguf"
 	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/quant"
 	"github.com/attnscope/attnscope/engine/trace"
 	"github.com/attnscope/attnscope/internal/shareddata"
 	"github.com/attnscope/attnscope/viz/paint"
@@ -233,5 +237,41 @@ func TestRunSliced(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// unsupportedTypeModel is stories260K with one weight stored as IQ4_NL, a ggml type the engine
+// does not compute with.
+func unsupportedTypeModel(t *testing.T) []byte {
+	t.Helper()
+	f, err := gguf.Open(shareddata.Path(t, "models/stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := gguf.FromFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti, ok := f.Tensor("blk.0.attn_q.weight")
+	if !ok {
+		t.Fatal("no blk.0.attn_q.weight")
+	}
+	n := ti.Elements() / uint64(quant.IQ4_NL.BlockSize()) * uint64(quant.IQ4_NL.BlockBytes())
+	if err := b.SetTensor(ti.Name, quant.IQ4_NL, ti.Dims, make([]byte, n)); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestLoadUnsupportedType(t *testing.T) {
+	_, _, err := Load(unsupportedTypeModel(t))
+	t.Logf("%v", err)
+	if err == nil || !strings.Contains(err.Error(), "IQ4_NL") {
+		t.Errorf("a model with an IQ4_NL tensor: %v", err)
 	}
 }

@@ -43,7 +43,7 @@ var (
 // CheckHeader checks a model before its bytes are read: size (the whole file) and its first bytes.
 func CheckHeader(head []byte, size int64) error {
 	if size > MaxModelBytes {
-		return fmt.Errorf("%w: %s, the page loads at most %s", ErrTooLarge, humanBytes(size), humanBytes(MaxModelBytes))
+		return fmt.Errorf("%w: %s (%d bytes), the page loads at most %s (%d bytes)", ErrTooLarge, humanBytes(size), size, humanBytes(MaxModelBytes), MaxModelBytes)
 	}
 	if size < 4 || len(head) < 4 || string(head[:4]) != "GGUF" {
 		return ErrNotGGUF

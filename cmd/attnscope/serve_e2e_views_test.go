@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/draw"
+	"math"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/attnscope/attnscope/engine/gguf"
+	"github.com/attnscope/attnscope/engine/quant"
+	"github.com/attnscope/attnscope/internal/shareddata"
+	"github.com/attnscope/attnscope/internal/webapp"
+	"github.com/attnscope/attnscope/viz/paint"
+)
+
+// evalFunc evaluates a JS expression in the page (awaiting promises) into out.
+type evalFunc func(what, expr string, out any)
+
+// shot shows a view through the JS API and returns the canvas picture and the state.
+func shot(t *testing.T, eval evalFunc, view, opts string) (image.Image, webapp.ViewState) {
+	t.Helper()
+	var r struct {
+		State webapp.ViewState `json:"state"`
+		URL   string           `json:"url"`
+	}
+	eval("show "+view+" "+opts, fmt.Sprintf(`(() => { const state = attnscope.show(%q, %s); return {state, url: document.getElementById('view').toDataURL('image/png')}; })()`, view, opts), &r)
+	return decodeDataURL(t, r.URL), r.State
+}
+
+// checkViewOptions drives the options of the views through the JS API on a run of n tokens of a
+// model with nHead heads: log-probabilities, zoom, all heads in the lines view, positional sliders.
+func checkViewOptions(t *testing.T, eval evalFunc, n, nHead int) {
+	img, st := shot(t, eval, "head", `{layer: 1, head: 2, token: -1, values: 'logprobs', zoom: 1, focusQuery: -1, focusKey: -1}`)
+	checkDrawn(t, "head (log-probabilities)", img)
+	if st.Values != "logprobs" || st.Window != [4]int{0, n, 0, n} {
+		t.Errorf("log-probability head view: state %+v", st)
+	}
+	var hit webapp.Hit
+	eval("hover logprobs", `(() => { const c = document.getElementById('view'); return attnscope.at(c.width / 3 | 0, c.height / 2 | 0); })()`, &hit)
+	if hit.Kind != "cell" || hit.P > 0 && math.Abs(float64(hit.LogP)-math.Log(float64(hit.P))) > 1e-5 {
+		t.Errorf("hover over the log-probability view: %+v", hit)
+	}
+	img, st = shot(t, eval, "head", `{values: 'probs', zoom: 4, focusQuery: 1e9, focusKey: 0}`)
+	checkDrawn(t, "head (zoomed)", img)
+	if st.Zoom != 4 || st.Window[1] != n || st.Window[0] == 0 || st.Window[2] != 0 || st.Window[3] >= n {
+		t.Errorf("zoomed head view: state %+v (n %d)", st, n)
+	}
+	img, st = shot(t, eval, "lines", `{zoom: 1, focusQuery: -1, focusKey: -1, heads: 'all'}`)
+	checkDrawn(t, "lines (all heads)", img)
+	if len(st.Heads) != nHead {
+		t.Errorf("lines view with all heads: state %+v", st)
+	}
+	img, st = shot(t, eval, "positions", `{heads: null, pos: 3, dim: 1}`)
+	checkDrawn(t, "positions (sliders)", img)
+	if st.Pos != 3 || st.Dim != 1 || st.NPos != n || st.NDim < 2 {
+		t.Errorf("positions view sliders: state %+v", st)
+	}
+	var bad string
+	eval("bad values", `(() => { try { attnscope.show('head', {values: 'scores'}); return 'shown'; } catch (e) { return e.message; } })()`, &bad)
+	if !strings.Contains(bad, "probs or logprobs") {
+		t.Errorf("show with values 'scores': %q", bad)
+	}
+}
+
+// checkHangulLabels runs 안녕하세요 transformer with a Llama-2 vocabulary (which has Hangul
+// pieces) and checks the trace's token texts and the head view's labels: the label of the
+// Hangul token is drawn, pixel for pixel as the native viewer draws it with the system's Hangul
+// font (fonts-nanum), not as an escape.
+func checkHangulLabels(t *testing.T, eval evalFunc) {
+	const text = "안녕하세요 transformer"
+	path := shareddata.Path(t, "models/llama-2-tiny-random.gguf")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info webapp.Info
+	eval("load llama-2-tiny-random", `attnscope.loadModel('models/llama-2-tiny-random.gguf')`, &info)
+	var res runResult
+	eval("run Hangul (Llama-2 vocabulary)", fmt.Sprintf(`attnscope.run(%q, {maxTokens: 0})`, text), &res)
+	var tokens []string
+	eval("Hangul tokens", `attnscope.trace().tokens.map(t => t.text)`, &tokens)
+	hangul := -1
+	for i, s := range tokens {
+		if s == "안" {
+			hangul = i
+		}
+	}
+	if hangul < 0 || !strings.Contains(strings.Join(tokens, ""), "하세요") {
+		t.Fatalf("the trace's tokens %q lack the Hangul pieces", tokens)
+	}
+	img, _ := shot(t, eval, "head", `{layer: 0, head: 0, token: -1, values: 'probs', zoom: 1, focusQuery: -1, focusKey: -1, heads: null}`)
+
+	fonts, err := paint.NewFonts(12)
+	if err != nil || !fonts.HasHangul() {
+		msg := fmt.Sprintf("no system Hangul font (fonts-nanum): %v", err)
+		if shareddata.Required() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	l, _, err := webapp.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := webapp.Run(context.Background(), l, text, webapp.RunOptions{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := webapp.NewViewer(fonts)
+	v.State = webapp.ViewState{View: "head", Token: -1, Values: "probs", FocusQuery: -1, FocusKey: -1}
+	native, err := v.Render(s.Trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay := v.HeatmapLayout()
+	r := lay.RowLabelRect(lay.Rows.CellOf(hangul))
+	if r.Empty() || r.Dx() > fonts.Width(`\uC548`)/2 {
+		t.Fatalf("native label of 안 at %v: empty or as wide as an escape", r)
+	}
+	page := image.NewRGBA(img.Bounds())
+	draw.Draw(page, page.Bounds(), img, img.Bounds().Min, draw.Src)
+	ink, diff := 0, 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			p, q := page.RGBAAt(x, y), native.RGBAAt(x, y)
+			if p != q {
+				diff++
+			}
+			if p.R < 128 {
+				ink++
+			}
+		}
+	}
+	if ink < 10 || diff > 0 {
+		t.Errorf("the page's label of 안 at %v: %d ink pixels, %d pixels differ from the native picture", r, ink, diff)
+	}
+}
+
+// checkBadUploads uploads a model with a tensor type the engine does not compute with and one
+// too large for the browser: each shows its reason in the page.
+func checkBadUploads(t *testing.T, ctx context.Context, dir string) {
+	f, err := gguf.Open(shareddata.Path(t, "models/stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := gguf.FromFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti, _ := f.Tensor("blk.0.attn_q.weight")
+	typ := quant.IQ4_NL
+	n := ti.Elements() / uint64(typ.BlockSize()) * uint64(typ.BlockBytes())
+	if err := b.SetTensor(ti.Name, typ, ti.Dims, make([]byte, n)); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := b.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	unsupported := filepath.Join(dir, "iq4nl.gguf")
+	os.WriteFile(unsupported, buf.Bytes(), 0o644)
+	// A sparse file: a GGUF header and then nothing, one byte over the page's limit.
+	large := filepath.Join(dir, "large.gguf")
+	os.WriteFile(large, []byte("GGUF\x03\x00\x00\x00"), 0o644)
+	if err := os.Truncate(large, webapp.MaxModelBytes+1); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ file, want string }{
+		{unsupported, "type IQ4_NL is not supported"},
+		{large, "too large for the browser"},
+	} {
+		uctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		if _, err := chromedp.Run(uctx, chromedp.SetUploadFiles("#file", []string{c.file})); err != nil {
+			cancel()
+			t.Fatalf("uploading %s: %v", c.file, err)
+		}
+		got, err := chromedp.Run(uctx, chromedp.Poll[string](fmt.Sprintf(`(() => { const e = document.getElementById('error').textContent; return e.includes(%q) && e; })()`, c.want),
+			chromedp.WithPollingTimeout(10*time.Second)))
+		cancel()
+		if err != nil {
+			msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error').textContent`))
+			t.Errorf("uploading %s: the page shows %q, not %q", filepath.Base(c.file), msg, c.want)
+			continue
+		}
+		t.Logf("upload %s: %s", filepath.Base(c.file), got)
+	}
+}
+
+// checkDefaultModel serves a model list with an English model: the page opens it by itself.
+func checkDefaultModel(t *testing.T, ctx context.Context, eval evalFunc, web string, model []byte) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "english.gguf"), model, 0o644)
+	os.WriteFile(filepath.Join(dir, "another.gguf"), model, 0o644)
+	srv := httptest.NewServer(newServeHandler(web, dir))
+	defer srv.Close()
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/index.html")); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Name, Shipped string
+		Info          *webapp.Info
+	}
+	eval("default model", `attnscope.ready.then(async (a) => {
+		while (!a.modelList) await new Promise((r) => setTimeout(r, 10));
+		const name = await a.modelList;
+		return {name, shipped: document.getElementById('shipped').value, info: a.info()};
+	})`, &got)
+	if got.Name != "english.gguf" || !strings.HasSuffix(got.Shipped, "english.gguf") || got.Info == nil || got.Info.Bytes != int64(len(model)) {
+		t.Errorf("with english.gguf served the page opened %q (picker %q, model %+v)", got.Name, got.Shipped, got.Info)
+	}
+}
