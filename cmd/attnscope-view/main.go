@@ -6,13 +6,14 @@
 // attnscope render draws the same views to PNG files). Build and run:
 //
 //	go build -tags ebiten -o bin/attnscope-view ./cmd/attnscope-view
-//	bin/attnscope-view --model FILE --prompt TEXT [--view head --layer L --head H] [--max-tokens N]
+//	bin/attnscope-view --model FILE --prompt TEXT [--view head --layer L --head H] [--max-tokens N] [--screenshot out.png]
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"image"
 	"os"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -36,6 +37,7 @@ func run() error {
 	layer := flag.Int("layer", 0, "layer of the head and lines views")
 	head := flag.Int("head", 0, "head of the head and lines views")
 	maxTokens := flag.Int("max-tokens", 0, "greedily generate this many tokens after the prompt")
+	shot := flag.String("screenshot", "", "write the window's picture after a few frames to this PNG `file` and quit")
 	flag.Parse()
 	if *model == "" || *prompt == "" {
 		flag.Usage()
@@ -66,5 +68,55 @@ func run() error {
 	ebiten.SetWindowSize(1100, 800)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	ebiten.SetWindowTitle("attnscope · " + *model)
+	if *shot != "" {
+		return ebiten.RunGame(&capture{Scene: sc, path: *shot})
+	}
 	return ebiten.RunGame(sc)
+}
+
+// capture runs a scene for captureFrames frames, writes what the last one drew to path and ends
+// the game: proof that the window draws, for tests and docs.
+type capture struct {
+	*scene.Scene
+	path   string
+	frames int
+	err    error
+	done   bool
+}
+
+const captureFrames = 10
+
+func (c *capture) Update() error {
+	if c.done {
+		if c.err != nil {
+			return c.err
+		}
+		return ebiten.Termination
+	}
+	return c.Scene.Update()
+}
+
+func (c *capture) Draw(screen *ebiten.Image) {
+	c.Scene.Draw(screen)
+	c.frames++
+	if c.frames < captureFrames || c.done {
+		return
+	}
+	b := screen.Bounds()
+	img := image.NewRGBA(b)
+	screen.ReadPixels(img.Pix)
+	c.err = writePNG(c.path, img)
+	c.done = true
+}
+
+func writePNG(path string, img *image.RGBA) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := paint.WritePNG(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
