@@ -12,12 +12,14 @@ import (
 //
 //	<|endoftext|> prompt answer <|endoftext|>
 //
-// and score only the answer and the closing <|endoftext|>; english scores every byte of windows
-// of its corpus.
+// and score only the answer and the closing <|endoftext|>; english writes <|endoftext|> and a
+// window of its corpus that starts at the beginning of a line, and scores every byte.
 type Task struct {
 	Name   string
 	MaxLen int    // longest string of an algorithmic task
-	corpus []byte // english
+	corpus []byte // english: the training text
+	starts []int  // english: offsets of the corpus's lines
+	held   []byte // english: the held-out text (nil: none)
 }
 
 // Tasks are the task names, in the order help lists them.
@@ -40,13 +42,60 @@ func NewTask(name string, maxLen int, corpus []byte) (*Task, error) {
 		if len(corpus) < 2 {
 			return nil, fmt.Errorf("%w: the corpus holds %d bytes", ErrCorpus, len(corpus))
 		}
+		if len(corpus) > MaxCorpusBytes {
+			return nil, fmt.Errorf("%w: the corpus holds %d bytes, over %d", ErrCorpus, len(corpus), MaxCorpusBytes)
+		}
 		t.corpus = corpus
+		t.starts = lineStarts(corpus)
 		return t, nil
 	}
 	if maxLen < 1 {
 		return nil, fmt.Errorf("train: task %s: maximum length %d must be at least 1", name, maxLen)
 	}
 	return t, nil
+}
+
+// NewEnglish returns the english task on trainText with heldText held out (see HeldOut).
+func NewEnglish(trainText, heldText []byte) (*Task, error) {
+	t, err := NewTask("english", 0, trainText)
+	if err != nil {
+		return nil, err
+	}
+	if len(heldText) < 2 || len(heldText) > MaxCorpusBytes {
+		return nil, fmt.Errorf("%w: the held-out text holds %d bytes", ErrCorpus, len(heldText))
+	}
+	t.held = heldText
+	return t, nil
+}
+
+// HeldOut returns the english task on the held-out text, or nil when there is none.
+func (t *Task) HeldOut() *Task {
+	if t.held == nil {
+		return nil
+	}
+	h, _ := NewTask("english", 0, t.held)
+	return h
+}
+
+// lineStarts lists the offsets that begin a line holding at least one byte.
+func lineStarts(text []byte) []int {
+	var s []int
+	for i := range text {
+		if (i == 0 || text[i-1] == '\n') && text[i] != '\n' {
+			s = append(s, i)
+		}
+	}
+	if len(s) == 0 {
+		s = []int{0}
+	}
+	return s
+}
+
+// Window returns the english sample that starts at the beginning of a random line: up to ctx
+// bytes of the corpus.
+func (t *Task) Window(r *rand.Rand, ctx int) string {
+	off := t.starts[r.IntN(len(t.starts))]
+	return string(t.corpus[off:min(off+ctx, len(t.corpus))])
 }
 
 // MinCtx is the context a model needs for the task's longest sequences (without the final token).
@@ -103,9 +152,8 @@ func (t *Task) Example(r *rand.Rand) (prompt, answer string) {
 // Sample draws one training sequence of at most ctx+1 tokens.
 func (t *Task) Sample(r *rand.Rand, ctx int) Sample {
 	if t.Name == "english" {
-		n := min(ctx+1, len(t.corpus))
-		off := r.IntN(len(t.corpus) - n + 1)
-		s := Sample{Tokens: Encode(string(t.corpus[off : off+n])), Target: make([]bool, n-1)}
+		toks := append([]int32{EOT}, Encode(t.Window(r, ctx))...)
+		s := Sample{Tokens: toks, Target: make([]bool, len(toks)-1)}
 		for i := range s.Target {
 			s.Target[i] = true
 		}
