@@ -304,6 +304,8 @@ func (a *app) loadModel(src, opts js.Value) (any, error) {
 	}
 	a.loaded, a.info, a.tr, a.viewer.Top, a.viewer.Positions = l, &info, nil, nil, pos
 	a.render()
+	// The page updates its model facts, whoever loaded the model (the page or the JS API).
+	global.Call("dispatchEvent", global.Get("Event").New("attnscope-loaded"))
 	return toJS(info), nil
 }
 

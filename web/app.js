@@ -175,6 +175,8 @@
       $('head').max = info.nHead - 1;
     }
 
+    window.addEventListener('attnscope-loaded', () => { const i = api.info(); if (i) showFacts(i); });
+
     let busy = false;
     function setBusy(b, running) {
       busy = b;

@@ -219,4 +219,43 @@ func checkDefaultModel(t *testing.T, ctx context.Context, eval evalFunc, web str
 	if got.Name != "english.gguf" || !strings.HasSuffix(got.Shipped, "english.gguf") || got.Info == nil || got.Info.Bytes != int64(len(model)) {
 		t.Errorf("with english.gguf served the page opened %q (picker %q, model %+v)", got.Name, got.Shipped, got.Info)
 	}
+	shots := os.Getenv("ATTNSCOPE_E2E_SHOTS")
+	if shots != "" {
+		var ok bool
+		eval("page run", `(async () => {
+			document.getElementById('prompt').value = 'Once upon a time there was a little girl named Lily';
+			document.getElementById('run').click();
+			while (document.getElementById('run').disabled) await new Promise((r) => setTimeout(r, 20));
+			attnscope.show('head', {layer: 1, head: 2, zoom: 2, focusQuery: 10, focusKey: 4});
+			return true;
+		})()`, &ok)
+		if b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(filepath.Join(shots, "page.png"), b, 0o644)
+		}
+	}
+
+	// A gpt2-style model's learned position table, with the sliders.
+	reverse, err := os.ReadFile(filepath.Join("..", "..", "models", "reverse.gguf"))
+	if err != nil {
+		t.Fatalf("the shipped reverse model: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "reverse.gguf"), reverse, 0o644)
+	var info webapp.Info
+	eval("load reverse", `attnscope.loadModel('models/reverse.gguf')`, &info)
+	var facts string
+	eval("facts", `document.getElementById('facts').textContent`, &facts)
+	if !strings.Contains(facts, info.Arch) || !strings.Contains(facts, "learned") {
+		t.Errorf("the page's model facts after loadModel(reverse): %q", facts)
+	}
+	eval("run reverse", `attnscope.run('abc', {maxTokens: 0})`, &runResult{})
+	img, st := shot(t, eval, "positions", `{pos: 2, dim: 3}`)
+	checkDrawn(t, "positions (learned)", img)
+	if info.Positional != "learned" || st.NPos != info.NCtx || st.NDim != info.NEmbd || st.Pos != 2 || st.Dim != 3 {
+		t.Errorf("learned positions of %+v: state %+v", info, st)
+	}
+	if shots != "" {
+		if b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(filepath.Join(shots, "page-positions.png"), b, 0o644)
+		}
+	}
 }
