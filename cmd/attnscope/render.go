@@ -14,20 +14,23 @@ import (
 
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/trace"
+	"github.com/attnscope/attnscope/internal/webapp"
 	"github.com/attnscope/attnscope/viz/paint"
 )
 
 func init() {
-	register(command{"render", "draw a view of the attention (head, model, lines, kvcache) to a PNG or SVG file", cmdRender})
+	register(command{"render", "draw a view of the attention (head, model, lines, kvcache, positions) to a PNG or SVG file", cmdRender})
 }
 
 // renderViews are the views render draws, in the order its help lists them.
-var renderViews = []string{"head", "model", "lines", "kvcache"}
+var renderViews = []string{"head", "model", "lines", "kvcache", "positions"}
 
 type renderFlags struct {
-	view, out, heads, colormap, pool, font string
-	layer, head, width, query, generate    int
-	fontSize                               float64
+	view, out, heads, colormap, pool, font, values string
+	layer, head, width, query, generate, pos, dim  int
+	fontSize                                       float64
+	// positions is the model's learned position table (nil: none), for the positions view.
+	positions *webapp.PosTable
 }
 
 func cmdRender(args []string, stdout io.Writer) error {
@@ -46,6 +49,9 @@ func cmdRender(args []string, stdout io.Writer) error {
 	fs.StringVar(&rf.pool, "pool", "max", "when tokens outnumber pixels, a cell shows the max or the mean of the weights it covers")
 	fs.StringVar(&rf.font, "font", "", "extra TrueType/OpenType `file` for glyphs Go Regular lacks (a Hangul font is found by itself when installed)")
 	fs.Float64Var(&rf.fontSize, "font-size", 12, "label size in pixels")
+	fs.StringVar(&rf.values, "values", "probs", "head view: probs, or logprobs (ln p: the pre-softmax scores up to a per-row constant)")
+	fs.IntVar(&rf.pos, "pos", 0, "positions view: the position to outline")
+	fs.IntVar(&rf.dim, "dim", 0, "positions view: the dimension (RoPE and sinusoidal: frequency pair; ALiBi: head) to show")
 	fs.StringVar(&rf.out, "o", "", "output `file`: .png or .svg (SVG for the head and lines views)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -82,6 +88,11 @@ func cmdRender(args []string, stdout io.Writer) error {
 	t, err := captureTrace(l, mf, n)
 	if err != nil {
 		return err
+	}
+	if rf.view == "positions" {
+		if rf.positions, err = webapp.LearnedPositions(l); err != nil {
+			return err
+		}
 	}
 	var buf bytes.Buffer
 	if err := renderTrace(&buf, t, rf, fonts); err != nil {
@@ -138,8 +149,14 @@ func (rf *renderFlags) check() error {
 			return fmt.Errorf("--colormap: %w", err)
 		}
 	}
-	if rf.layer < 0 || rf.head < 0 {
-		return fmt.Errorf("--layer and --head must not be negative")
+	if rf.layer < 0 || rf.head < 0 || rf.pos < 0 || rf.dim < 0 {
+		return fmt.Errorf("--layer, --head, --pos and --dim must not be negative")
+	}
+	if rf.values != "probs" && rf.values != "logprobs" {
+		return fmt.Errorf("--values %q: use probs or logprobs", rf.values)
+	}
+	if rf.values != "probs" && rf.view != "head" {
+		return fmt.Errorf("--values is for the head view")
 	}
 	if rf.heads != "" && rf.view != "lines" {
 		return fmt.Errorf("--heads is for the lines view (the %s view shows --head)", rf.view)
@@ -214,8 +231,11 @@ func (rf *renderFlags) colors() (*paint.Colormap, paint.Pool) {
 // heatmapOptions are the head view's options for t.
 func (rf *renderFlags) heatmapOptions(t *trace.Trace, fonts *paint.Fonts) paint.HeatmapOptions {
 	cmap, pool := rf.colors()
-	return paint.HeatmapOptions{Width: rf.width, Colormap: cmap, Pool: pool, Fonts: fonts,
-		Title: fmt.Sprintf("%s · layer %d · head %d", modelName(t), rf.layer, rf.head)}
+	title := fmt.Sprintf("%s · layer %d · head %d", modelName(t), rf.layer, rf.head)
+	if rf.values == "logprobs" {
+		title += " · " + webapp.LogProbTitle
+	}
+	return paint.HeatmapOptions{Width: rf.width, Colormap: cmap, Pool: pool, Fonts: fonts, Title: title}
 }
 
 func (rf *renderFlags) fonts() (*paint.Fonts, error) {
@@ -272,6 +292,9 @@ func renderTrace(w io.Writer, t *trace.Trace, rf renderFlags, fonts *paint.Fonts
 			return err
 		}
 		o := rf.heatmapOptions(t, fonts)
+		if rf.values == "logprobs" {
+			m, o.Min, o.Max = webapp.LogProbMap(m)
+		}
 		if svg {
 			return paint.HeatmapSVG(w, m, tokens, o)
 		}
@@ -301,6 +324,15 @@ func renderTrace(w io.Writer, t *trace.Trace, rf renderFlags, fonts *paint.Fonts
 	case "kvcache":
 		img = paint.KVChart(t.Steps, paint.KVOptions{Width: rf.width, Fonts: fonts,
 			Title: fmt.Sprintf("%s · KV cache (%d KV heads × %d dims per layer, float32)", modelName(t), t.Model.NKVHead, t.Model.HeadDim)})
+	case "positions":
+		v := webapp.NewViewer(fonts)
+		v.Positions = rf.positions
+		v.State = webapp.ViewState{View: "positions", Token: -1, FocusQuery: -1, FocusKey: -1, Width: rf.width, Pos: rf.pos, Dim: rf.dim}
+		pic, err := v.Render(t)
+		if err != nil {
+			return err
+		}
+		img = pic
 	}
 	return paint.WritePNG(w, img)
 }

@@ -131,6 +131,9 @@ func TestRenderViews(t *testing.T) {
 		{"head.svg", []string{"--view", "head", "--colormap", "magma"}},
 		{"lines.svg", []string{"--view", "lines", "--heads", "all"}},
 		{"wide.png", []string{"--view", "head", "--width", "300", "--pool", "mean"}},
+		{"logprobs.png", []string{"--view", "head", "--values", "logprobs"}},
+		{"logprobs.svg", []string{"--view", "head", "--values", "logprobs"}},
+		{"rope.png", []string{"--view", "positions", "--pos", "2", "--dim", "1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, tc.name)
@@ -185,6 +188,9 @@ func TestRenderErrors(t *testing.T) {
 		{[]string{"--colormap", "jet", "-o", out}, `unknown colormap "jet"`},
 		{[]string{"--pool", "median", "-o", out}, `--pool "median"`},
 		{[]string{"--font", "/nonexistent.ttf", "-o", out}, "--font"},
+		{[]string{"--values", "scores", "-o", out}, `--values "scores"`},
+		{[]string{"--view", "lines", "--values", "logprobs", "-o", out}, "--values is for the head view"},
+		{[]string{"--view", "positions", "--pos", "-1", "-o", out}, "must not be negative"},
 	} {
 		msg, code := cli(t, append(base, tc.args...)...)
 		if code == 0 || !strings.Contains(msg, tc.want) {

@@ -20,6 +20,21 @@ func logProb(p float32) F32 {
 	return F32(math.Log(float64(p)))
 }
 
+// LogProbTitle names what the log-probability head view shows.
+const LogProbTitle = "log-probabilities ln p = scaled scores − row log-sum-exp (scores up to a per-row constant)"
+
+// LogProbMap is m as log-probabilities and the colour scale to draw it with: [lo, 0], lo the
+// smallest finite ln p but not below LogProbFloor.
+func LogProbMap(m paint.Map) (lp paint.Map, lo, hi float32) {
+	lp = logProbMap(m)
+	min, _ := lp.Range()
+	lo = float32(math.Max(float64(min), LogProbFloor))
+	if lo >= 0 {
+		lo = -1
+	}
+	return lp, lo, 0
+}
+
 // logProbMap is m with every weight replaced by its natural logarithm (masked cells stay masked,
 // p = 0 becomes -Inf, which the colour scale clamps to its lowest colour).
 func logProbMap(m paint.Map) paint.Map {
@@ -47,14 +62,9 @@ func (v *Viewer) head(t *trace.Trace, width int) (*image.RGBA, error) {
 	o := paint.HeatmapOptions{Width: width, Fonts: v.Fonts}
 	what := "attention probabilities"
 	if st.Values == "logprobs" {
-		m = logProbMap(m)
-		lo, _ := m.Range()
-		o.Min, o.Max = float32(math.Max(float64(lo), LogProbFloor)), 0
-		if o.Min >= o.Max {
-			o.Min = -1
-		}
 		// The trace holds probabilities only: ln p is what it can say of the scores, exactly.
-		what = "log-probabilities ln p = scaled scores − row log-sum-exp (scores up to a per-row constant)"
+		m, o.Min, o.Max = LogProbMap(m)
+		what = LogProbTitle
 	}
 	o.Title = fmt.Sprintf("%s · layer %d · head %d · %s", title(t), st.Layer, st.Head, what)
 	toks := paint.TraceTokens(t)
