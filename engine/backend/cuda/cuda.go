@@ -324,6 +324,10 @@ func i32(v int) uint64     { return uint64(uint32(int32(v))) }
 func i64(v int) uint64     { return uint64(int64(v)) }
 func f32(v float32) uint64 { return uint64(math.Float32bits(v)) }
 
+// reflectLaunch launches through purego's reflection-built function instead of a direct call
+// (kept to measure the difference in BenchmarkLaunch).
+var reflectLaunch = false
+
 // launch starts kernel name on a grid of gx×gy blocks of bx threads.
 func (b *Backend) launch(name string, gx, gy, bx, shmem int, args ...uint64) {
 	fn, ok := b.fns[name]
@@ -337,7 +341,15 @@ func (b *Backend) launch(name string, gx, gy, bx, shmem int, args ...uint64) {
 		panic(fmt.Sprintf("cuda: %s: grid of %d rows", name, gy))
 	}
 	copy(b.args[:], args)
-	b.check(b.d.cuLaunchKernel(fn, uint32(gx), uint32(gy), 1, uint32(bx), 1, 1, uint32(shmem), 0, &b.argp[0], nil), "launch "+name)
+	var r int32
+	if reflectLaunch {
+		r = b.d.cuLaunchKernel(fn, uint32(gx), uint32(gy), 1, uint32(bx), 1, 1, uint32(shmem), 0, &b.argp[0], nil)
+	} else {
+		r = b.d.launch(fn, uint32(gx), uint32(gy), uint32(bx), uint32(shmem), &b.argp[0])
+	}
+	if r != 0 {
+		b.check(r, "launch "+name)
+	}
 }
 
 // weight is a matrix in device memory.
@@ -347,6 +359,8 @@ type weight struct {
 	rows, cols int
 	ptr        uint64
 	bytes      int64
+	mv, mm     string // product kernels
+	rowsK      string // embedding-row kernel
 }
 
 func (w *weight) Name() string     { return w.name }
@@ -386,6 +400,7 @@ func (b *Backend) NewWeight(name string, t quant.Type, rows, cols int, data []by
 		return nil, fmt.Errorf("tensor %q: %d bytes for %d rows of %d %s elements", name, len(data), rows, cols, t)
 	}
 	w := &weight{name: name, t: t, stored: t, rows: rows, cols: cols}
+	defer w.kernelNames()
 	src := data
 	if !deviceType(t) {
 		f := make([]float32, rows*cols)
@@ -403,7 +418,7 @@ func (b *Backend) NewWeight(name string, t quant.Type, rows, cols int, data []by
 			err = fmt.Errorf("tensor %q: %w", name, e)
 			return
 		}
-		if r := b.d.cuMemcpyHtoD(p, unsafe.Pointer(&src[0]), uint64(len(src))); r != 0 {
+		if r := b.d.htod(p, unsafe.Pointer(&src[0]), uint64(len(src))); r != 0 {
 			b.free(p)
 			err = fmt.Errorf("tensor %q: upload: %s", name, b.d.errName(r))
 			return

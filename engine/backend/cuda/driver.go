@@ -43,6 +43,9 @@ type driver struct {
 	cuEventSynchronize        func(ev uintptr) int32
 	cuEventElapsedTime        func(ms *float32, start, end uintptr) int32
 	cuEventDestroy            func(ev uintptr) int32
+
+	// Entry points of the calls made for every operation, called without reflection.
+	pLaunch, pHtoD, pDtoH, pDtoD uintptr
 }
 
 // loadDriver opens the driver library and resolves every entry point, or says what is missing.
@@ -101,7 +104,33 @@ func loadDriver() (*driver, error) {
 		}
 		purego.RegisterLibFunc(s.fn, lib, s.name)
 	}
+	d.pLaunch, _ = purego.Dlsym(lib, "cuLaunchKernel")
+	d.pHtoD, _ = purego.Dlsym(lib, "cuMemcpyHtoD_v2")
+	d.pDtoH, _ = purego.Dlsym(lib, "cuMemcpyDtoH_v2")
+	d.pDtoD, _ = purego.Dlsym(lib, "cuMemcpyDtoD_v2")
 	return d, nil
+}
+
+// launch is cuLaunchKernel on the default stream.
+func (d *driver) launch(fn uintptr, gx, gy, bx, shmem uint32, params *unsafe.Pointer) int32 {
+	r, _, _ := purego.SyscallN(d.pLaunch, fn, uintptr(gx), uintptr(gy), 1, uintptr(bx), 1, 1, uintptr(shmem), 0,
+		uintptr(unsafe.Pointer(params)), 0)
+	return int32(r)
+}
+
+func (d *driver) htod(dst uint64, src unsafe.Pointer, n uint64) int32 {
+	r, _, _ := purego.SyscallN(d.pHtoD, uintptr(dst), uintptr(src), uintptr(n))
+	return int32(r)
+}
+
+func (d *driver) dtoh(dst unsafe.Pointer, src uint64, n uint64) int32 {
+	r, _, _ := purego.SyscallN(d.pDtoH, uintptr(dst), uintptr(src), uintptr(n))
+	return int32(r)
+}
+
+func (d *driver) dtod(dst, src uint64, n uint64) int32 {
+	r, _, _ := purego.SyscallN(d.pDtoD, uintptr(dst), uintptr(src), uintptr(n))
+	return int32(r)
 }
 
 // errName is the driver's name for a result code.

@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/attnscope/attnscope/engine/backend"
+	"github.com/attnscope/attnscope/engine/quant"
 )
 
 // ops implements backend.Ops on the driver thread.
@@ -55,7 +56,7 @@ func (o *ops) Upload(dst backend.Buffer, off int, src []float32) {
 	if len(src) == 0 {
 		return
 	}
-	o.b.check(o.b.d.cuMemcpyHtoD(p.ptr+uint64(off)*4, unsafe.Pointer(&src[0]), uint64(len(src))*4), "upload")
+	o.b.check(o.b.d.htod(p.ptr+uint64(off)*4, unsafe.Pointer(&src[0]), uint64(len(src))*4), "upload")
 }
 
 func (o *ops) Download(dst []float32, src backend.Buffer, off int) {
@@ -64,7 +65,7 @@ func (o *ops) Download(dst []float32, src backend.Buffer, off int) {
 	if len(dst) == 0 {
 		return
 	}
-	o.b.check(o.b.d.cuMemcpyDtoH(unsafe.Pointer(&dst[0]), p.ptr+uint64(off)*4, uint64(len(dst))*4), "download")
+	o.b.check(o.b.d.dtoh(unsafe.Pointer(&dst[0]), p.ptr+uint64(off)*4, uint64(len(dst))*4), "download")
 }
 
 func (o *ops) Copy(dst backend.Buffer, dstOff int, src backend.Buffer, srcOff, n int) {
@@ -74,7 +75,7 @@ func (o *ops) Copy(dst backend.Buffer, dstOff int, src backend.Buffer, srcOff, n
 	if n == 0 {
 		return
 	}
-	o.b.check(o.b.d.cuMemcpyDtoD(d.ptr+uint64(dstOff)*4, s.ptr+uint64(srcOff)*4, uint64(n)*4), "copy")
+	o.b.check(o.b.d.dtod(d.ptr+uint64(dstOff)*4, s.ptr+uint64(srcOff)*4, uint64(n)*4), "copy")
 }
 
 func (o *ops) Rows(dst backend.Buffer, w backend.Weight, ids []int32) {
@@ -90,8 +91,8 @@ func (o *ops) Rows(dst backend.Buffer, w backend.Weight, ids []int32) {
 		return
 	}
 	ib := o.b.scratch(&o.b.sids, len(ids))
-	o.b.check(o.b.d.cuMemcpyHtoD(ib.ptr, unsafe.Pointer(&ids[0]), uint64(len(ids))*4), "upload ids")
-	o.b.launch("rows_"+suffix(cw.stored), len(ids), 1, 256, 0, cw.ptr, ib.ptr, d.ptr, i32(cw.cols))
+	o.b.check(o.b.d.htod(ib.ptr, unsafe.Pointer(&ids[0]), uint64(len(ids))*4), "upload ids")
+	o.b.launch(cw.rowsK, len(ids), 1, 256, 0, cw.ptr, ib.ptr, d.ptr, i32(cw.cols))
 }
 
 func (o *ops) MatMul(dst backend.Buffer, w backend.Weight, x backend.Buffer, n int) {
@@ -109,10 +110,27 @@ func (o *ops) matmul(d *buf, w *weight, x *buf, n int) {
 		return
 	}
 	if n <= mvMax {
-		o.b.launch("mv_"+suffix(w.stored), (w.rows+7)/8, n, 256, 0, w.ptr, x.ptr, d.ptr, i32(w.rows), i32(w.cols))
+		name := w.mv
+		if !wideQuantMV {
+			name = "mv_" + suffix(w.stored)
+		}
+		o.b.launch(name, (w.rows+7)/8, n, 256, 0, w.ptr, x.ptr, d.ptr, i32(w.rows), i32(w.cols))
 		return
 	}
-	o.b.launch("mm_"+suffix(w.stored), (w.rows+63)/64, (n+63)/64, 256, 0, w.ptr, x.ptr, d.ptr, i32(w.rows), i32(w.cols), i32(n))
+	o.b.launch(w.mm, (w.rows+63)/64, (n+63)/64, 256, 0, w.ptr, x.ptr, d.ptr, i32(w.rows), i32(w.cols), i32(n))
+}
+
+// wideQuantMV selects the mv4 kernels for Q8_0 and Q4_0 rows (false: the one-value-per-lane mv
+// kernels, kept for comparison in the benchmarks).
+var wideQuantMV = true
+
+// kernelNames sets the names of w's product kernels.
+func (w *weight) kernelNames() {
+	s := suffix(w.stored)
+	w.mv, w.mm, w.rowsK = "mv_"+s, "mm_"+s, "rows_"+s
+	if w.stored == quant.Q8_0 || w.stored == quant.Q4_0 {
+		w.mv = "mv4_" + s
+	}
 }
 
 // normThreads is the block size of the row kernels: enough threads for the row, a multiple of 32.
