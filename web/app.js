@@ -291,7 +291,7 @@
     setStatus('ready — pick a model');
   }
 
-  // embed.html: #model=URL&text=…&view=…&layer=…&head=…&token=…&maxTokens=…
+  // embed.html: #model=URL&text=…&view=…&layer=…&head=…&token=…&maxTokens=…&values=…&heads=all
   async function startEmbed() {
     const p = new URLSearchParams(location.hash.replace(/^#/, ''));
     const int = (name, lo, hi, def) => {
@@ -314,11 +314,15 @@
     const head = int('head', 0, 4096, 0);
     const token = int('token', -1, 100000, -1);
     const maxTokens = int('maxTokens', 0, 256, 0);
+    const values = p.get('values') || 'probs';
+    if (values !== 'probs' && values !== 'logprobs') throw new Error('values must be probs or logprobs');
+    const heads = p.get('heads');
+    if (heads !== null && heads !== 'all') throw new Error('heads must be all');
     setStatus('loading the model…');
     await api.loadModel(u.href, { onProgress: (got) => setStatus('loading the model: ' + formatBytes(got)) });
     setStatus('running…');
     await api.run(text, { maxTokens: maxTokens, temperature: 0 });
-    if (!show(view, { layer: layer, head: head, token: token })) return;
+    if (!show(view, { layer: layer, head: head, token: token, values: values, heads: heads === 'all' ? 'all' : null })) return;
     setStatus('');
   }
 

@@ -345,6 +345,8 @@ func TestBrowserApp(t *testing.T) {
 		return performance.now();
 	})()`, &warmMs)
 
+	checkEmbed(t, ctx, eval, srv.URL)
+
 	// The Ebiten scene page draws the same views on its own canvas.
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/scene.html#model=models/stories260K.gguf&view=head&layer=1&head=2")); err != nil {
 		t.Fatal(err)

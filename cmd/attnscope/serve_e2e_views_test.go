@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"math"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,5 +258,52 @@ func checkDefaultModel(t *testing.T, ctx context.Context, eval evalFunc, web str
 		if b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 			os.WriteFile(filepath.Join(shots, "page-positions.png"), b, 0o644)
 		}
+	}
+}
+
+// checkEmbed opens embed.html with its state in the hash: the lines view with every head in
+// log-probability mode, and a hash whose text is markup, which must stay text.
+func checkEmbed(t *testing.T, ctx context.Context, eval evalFunc, base string) {
+	hostile := `<img src=x onerror="document.title='owned'">`
+	u := base + "/embed.html#model=models/stories260K.gguf&view=lines&layer=1&heads=all&values=logprobs&text=" + strings.ReplaceAll(url.QueryEscape("Once "+hostile), "+", "%20")
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(u)); err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		State  webapp.ViewState
+		Error  string
+		Images int
+		Title  string
+	}
+	eval("embed", `attnscope.ready.then(async (a) => {
+		for (let i = 0; i < 500 && document.getElementById('status').textContent !== '' && !document.getElementById('error').textContent; i++)
+			await new Promise((r) => setTimeout(r, 20));
+		return {state: a.state(), error: document.getElementById('error').textContent, images: document.images.length, title: document.title};
+	})`, &st)
+	if st.Error != "" || st.State.View != "lines" || st.State.Layer != 1 || len(st.State.Heads) != 8 || st.State.Values != "logprobs" {
+		t.Errorf("embed page: %+v", st)
+	}
+	if st.Images != 0 || st.Title == "owned" {
+		t.Errorf("the hash's text became markup: %d images, title %q", st.Images, st.Title)
+	}
+	var tokens []string
+	eval("embed tokens", `attnscope.trace().tokens.map(t => t.text)`, &tokens)
+	if !strings.Contains(strings.Join(tokens, ""), "onerror") {
+		t.Errorf("embed trace tokens %q", tokens)
+	}
+	// A bad hash value is refused in words.
+	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(base+"/embed.html#model=models/stories260K.gguf&values=scores")); err != nil {
+		t.Fatal(err)
+	}
+	var msg string
+	eval("embed bad values", `attnscope.ready.then(async () => {
+		for (let i = 0; i < 250 && !document.getElementById('error').textContent; i++) await new Promise((r) => setTimeout(r, 20));
+		return document.getElementById('error').textContent;
+	})`, &msg)
+	if !strings.Contains(msg, "values must be probs or logprobs") {
+		t.Errorf("embed with values=scores: %q", msg)
 	}
 }
