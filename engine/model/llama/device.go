@@ -3,6 +3,7 @@ package llama
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/attnscope/attnscope/engine/backend"
@@ -27,7 +28,7 @@ type dev struct {
 
 	n                               int // tokens the activations hold room for
 	x, h, q, kb, vb, att, gate, up  backend.Buffer
-	logits, stage, probs            backend.Buffer
+	logits, stage, probs, qChunk    backend.Buffer
 	probsLen                        int
 	stageHost, probsHost, tokHidden []float32
 }
@@ -35,7 +36,7 @@ type dev struct {
 // free releases every buffer.
 func (d *dev) free(o backend.Ops) {
 	for _, b := range append(append(append(append(d.attnNorm, d.ffnNorm...), d.k...), d.v...),
-		d.outNorm, d.rope, d.x, d.h, d.q, d.kb, d.vb, d.att, d.gate, d.up, d.logits, d.stage, d.probs) {
+		d.outNorm, d.rope, d.x, d.h, d.q, d.kb, d.vb, d.att, d.gate, d.up, d.logits, d.stage, d.probs, d.qChunk) {
 		if b != nil {
 			o.Free(b)
 		}
@@ -178,12 +179,52 @@ func (m *Model) logitsFor(o backend.Ops, d *dev, n int) error {
 	return err
 }
 
+// captureFloats bounds the probabilities computed at once for capture (64 MiB): query rows
+// are taken in chunks that fit. A variable so that tests can make chunks small.
+var captureFloats = 16 << 20
+
+// capture computes the attention probabilities of layer l explicitly, chunk query rows at a
+// time, and hands them to b.Attn (the rows b.AttnRows selects) and b.AttnPool (whole rows, one
+// piece each), head by head in position order.
+func (m *Model) capture(o backend.Ops, d *dev, b *model.Batch, l int, s backend.AttnShape, chunk int) {
+	cfg := m.Cfg
+	E := cfg.NHead * cfg.HeadDim
+	for i0 := 0; i0 < s.N; i0 += chunk {
+		c := min(chunk, s.N-i0)
+		cs := s
+		cs.N, cs.Pos0, cs.Total = c, s.Pos0+i0, s.Pos0+i0+c
+		o.Copy(d.qChunk, 0, d.q, i0*E, c*E)
+		o.AttentionProbs(d.probs, d.qChunk, d.k[l], cs)
+		size := cfg.NHead * c * cs.Total
+		if cap(d.probsHost) < size {
+			d.probsHost = make([]float32, size)
+		}
+		ph := d.probsHost[:size]
+		o.Download(ph, d.probs, 0)
+		for h := 0; h < cfg.NHead; h++ {
+			for i := 0; i < c; i++ {
+				pos := cs.Pos0 + i
+				row := ph[(h*c+i)*cs.Total:][:pos+1]
+				if b.Attn != nil && (b.AttnRows == nil || slices.Contains(b.AttnRows, pos)) {
+					b.Attn(l, h, pos, row)
+				}
+				if b.AttnPool != nil {
+					b.AttnPool(l, h, pos, 0, row)
+				}
+			}
+		}
+	}
+}
+
 // evalDevice is Eval on a device: weights, KV cache and activations stay there; logits, the
 // final states, the new keys and values (for the host cache) and captured attention come back.
 func (m *Model) evalDevice(be backend.Device, b *model.Batch) error {
 	cfg := m.Cfg
 	if err := model.CheckBatch(cfg, b); err != nil {
 		return err
+	}
+	if b.Window > 0 || len(b.Global) > 0 {
+		return fmt.Errorf("llama on %s: sliding-window and global-token masks run on the CPU only (--backend cpu)", be.Name())
 	}
 	n, E, hd := len(b.Tokens), cfg.NEmbd, cfg.HeadDim
 	kvDim := cfg.NKVHead * hd
@@ -206,16 +247,29 @@ func (m *Model) evalDevice(be backend.Device, b *model.Batch) error {
 		}
 		shape := backend.AttnShape{N: n, Pos0: pos0, Total: pos0 + n, NHead: cfg.NHead, NKVHead: cfg.NKVHead,
 			HeadDim: hd, KVStride: kvDim, Scale: float32(1 / math.Sqrt(float64(hd))), Causal: true}
-		if b.Attn != nil {
-			if need := cfg.NHead * n * (pos0 + n); need > d.probsLen {
+		capture := b.Attn != nil || b.AttnPool != nil
+		chunk := 0 // query rows whose probabilities are computed at once
+		if capture {
+			chunk = max(1, min(n, captureFloats/(cfg.NHead*(pos0+n))))
+			if need := cfg.NHead * chunk * (pos0 + n); need > d.probsLen {
 				if d.probs != nil {
 					o.Free(d.probs)
 				}
 				p, err := o.Alloc(need)
 				if err != nil {
-					return fmt.Errorf("attention capture of %d tokens: %w", n, err)
+					return fmt.Errorf("attention capture: %w", err)
 				}
 				d.probs, d.probsLen = p, need
+			}
+			if d.qChunk == nil || d.qChunk.Len() < chunk*E {
+				if d.qChunk != nil {
+					o.Free(d.qChunk)
+				}
+				qc, err := o.Alloc(chunk * E)
+				if err != nil {
+					return fmt.Errorf("attention capture: %w", err)
+				}
+				d.qChunk = qc
 			}
 		}
 		o.Rows(d.x, m.tokEmbd, b.Tokens)
@@ -234,20 +288,8 @@ func (m *Model) evalDevice(be backend.Device, b *model.Batch) error {
 				o.Copy(d.stage, (2*l+1)*kvDim, d.vb, 0, kvDim)
 			}
 			o.Attention(d.att, d.q, d.k[l], d.v[l], shape)
-			if b.Attn != nil {
-				o.AttentionProbs(d.probs, d.q, d.k[l], shape)
-				total := pos0 + n
-				if cap(d.probsHost) < cfg.NHead*n*total {
-					d.probsHost = make([]float32, cfg.NHead*n*total)
-				}
-				ph := d.probsHost[:cfg.NHead*n*total]
-				o.Download(ph, d.probs, 0)
-				for h := 0; h < cfg.NHead; h++ {
-					for i := 0; i < n; i++ {
-						row := ph[(h*n+i)*total:]
-						b.Attn(l, h, pos0+i, row[:pos0+i+1])
-					}
-				}
+			if capture {
+				m.capture(o, d, b, l, shape, chunk)
 			}
 			o.MatMul(d.h, bl.wo, d.att, n)
 			o.Add(d.x, d.h, n*E)
