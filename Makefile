@@ -16,7 +16,7 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 
 # Debian packages each target needs beyond Go and make.
-DEPS_TEST := fonts-nanum chromium
+DEPS_TEST := fonts-nanum chromium clang-14
 DEPS_RUN := fonts-nanum
 
 .PHONY: all build test test-nosimd run wasm view bench fuzz clean deps-test deps-run vet ptx device-build device-check
