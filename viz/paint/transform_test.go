@@ -13,11 +13,11 @@ func TestViewTransformWindow(t *testing.T) {
 		q0, q1, k0, k1 int
 	}{
 		{10, 1, -1, -1, 0, 10, 0, 10},
-		{10, 0.5, 3, 3, 0, 10, 0, 10}, // zoom below 1 shows everything
-		{10, 2, -1, -1, 2, 8, 2, 8},   // centred
-		{10, 2, 0, 9, 0, 5, 5, 10},    // kept inside the map at both ends
+		{10, 0.5, 3, 3, 0, 10, 0, 10},   // zoom below 1 shows everything
+		{10, 2, -1, -1, 2, 8, 2, 8},     // centred
+		{10, 2, 0, 9, 0, 5, 5, 10},      // kept inside the map at both ends
 		{100, 4, 50, 20, 38, 63, 8, 33}, // 25 tokens centred on the focus
-		{8, 1000, 3, 5, 3, 4, 5, 6}, // at most one token per axis, never less
+		{8, 1000, 3, 5, 3, 4, 5, 6},     // at most one token per axis, never less
 	} {
 		v := NewViewTransform(c.n, c.zoom, c.fq, c.fk)
 		q0, q1, k0, k1 := v.Window()
