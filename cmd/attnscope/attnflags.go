@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -146,4 +148,19 @@ func f32m(x [][]float32) [][]f32 {
 		out[i] = f32s(r)
 	}
 	return out
+}
+
+// headroom is what a model command may use besides the weights and the KV cache.
+const headroom = 64 << 20
+
+// limitMemory gives the garbage collector a soft limit of the weights, the session's KV cache at
+// its full context and headroom, unless GOMEMLIMIT sets one. Without it the collector lets the
+// heap grow to twice what is live before collecting, and the garbage of a long prompt (the KV
+// cache's earlier, smaller arrays) would take as much room as the model itself.
+func limitMemory(l *infer.Loaded, s *infer.Session) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	kv := int64(s.Cache.Capacity()) * l.Model.Config().KVBytesPerToken()
+	debug.SetMemoryLimit(l.Model.WeightBytes() + kv + headroom)
 }

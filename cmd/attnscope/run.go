@@ -48,6 +48,7 @@ func cmdRun(args []string, stdout io.Writer) error {
 	}
 	defer l.Close()
 	s := l.NewSession(opts)
+	limitMemory(l, s)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	g := infer.GenerateOptions{MaxTokens: *maxTokens, AllLogits: *topLogits > 0,

@@ -40,6 +40,7 @@ func cmdTrace(args []string, stdout io.Writer) error {
 	}
 	defer l.Close()
 	s := l.NewSession(opts)
+	limitMemory(l, s)
 	ids, _, err := s.Prefill(mf.prompt, false)
 	if err != nil {
 		return err
