@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attnscope/attnscope/engine/backend/cuda"
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/kernels"
 	"github.com/attnscope/attnscope/engine/model"
@@ -32,7 +33,9 @@ type benchResult struct {
 	GenTokens    int     `json:"gen_tokens"`
 	Runs         int     `json:"runs"`
 	Compute      string  `json:"compute"`
-	SIMD         string  `json:"simd"` // the vector instructions the kernels use
+	SIMD         string  `json:"simd"`             // the vector instructions the kernels use
+	Backend      string  `json:"backend"`          // where the model ran: cpu or cuda
+	Device       string  `json:"device,omitempty"` // the GPU's name on cuda
 }
 
 // benchText is tokenized and repeated to make the prompt.
@@ -93,7 +96,10 @@ func cmdBench(args []string, stdout io.Writer) error {
 		}
 	}
 	res := benchResult{PPTokS: median(pp), TGTokS: median(tg), Threads: mf.threads, PeakRSSBytes: peakRSS(),
-		Model: mf.model, PromptTokens: *promptTokens, GenTokens: *genTokens, Runs: *runs, Compute: mf.compute, SIMD: kernels.SIMD()}
+		Model: mf.model, PromptTokens: *promptTokens, GenTokens: *genTokens, Runs: *runs, Compute: mf.compute, SIMD: kernels.SIMD(), Backend: m.Backend().Name()}
+	if g, ok := m.Backend().(*cuda.Backend); ok {
+		res.Device = g.Info().Name
+	}
 	if mf.json {
 		return writeJSON(stdout, res)
 	}

@@ -83,7 +83,14 @@ func Open(ordinal int) (*Backend, error) {
 	}
 	go b.loop()
 	var openErr error
-	b.call(func() { openErr = b.start(ordinal) })
+	b.call(func() {
+		if openErr = b.start(ordinal); openErr != nil && b.ctx != 0 {
+			for _, m := range b.mods {
+				d.cuModuleUnload(m)
+			}
+			d.cuDevicePrimaryCtxRelease(b.dev)
+		}
+	})
 	if openErr != nil {
 		close(b.work)
 		return nil, openErr
