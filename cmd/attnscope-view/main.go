@@ -61,6 +61,9 @@ func run() error {
 	}
 	v := webapp.NewViewer(fonts)
 	v.Top = res.Top
+	if v.Positions, err = webapp.LearnedPositions(l); err != nil {
+		return err
+	}
 	sc := scene.New(v, s.Trace)
 	if err := sc.Show(webapp.ViewState{View: *view, Layer: *layer, Head: *head, Token: -1}); err != nil {
 		return err

@@ -32,6 +32,7 @@ func cmdView(args []string, stdout io.Writer) error {
 	layer := fs.Int("layer", 0, "layer of the head and lines views")
 	head := fs.Int("head", 0, "head of the head and lines views")
 	maxTokens := fs.Int("max-tokens", 0, "greedily generate this many tokens after the prompt")
+	shot := fs.String("screenshot", "", "write the window's picture after a few frames to this PNG `file` and quit")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -55,8 +56,12 @@ func cmdView(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "--model", *model, "--prompt", *prompt, "--view", *view,
-		"--layer", strconv.Itoa(*layer), "--head", strconv.Itoa(*head), "--max-tokens", strconv.Itoa(*maxTokens))
+	vargs := []string{"--model", *model, "--prompt", *prompt, "--view", *view,
+		"--layer", strconv.Itoa(*layer), "--head", strconv.Itoa(*head), "--max-tokens", strconv.Itoa(*maxTokens)}
+	if *shot != "" {
+		vargs = append(vargs, "--screenshot", *shot)
+	}
+	cmd := exec.Command(bin, vargs...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, diag
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError

@@ -36,6 +36,12 @@ func TestViewCommand(t *testing.T) {
 	if string(got) != want || out.String() != "drawn\n" {
 		t.Errorf("viewer got %q, printed %q", got, out.String())
 	}
+	if code := runMain([]string{"view", "--model", model, "--prompt", "x", "--screenshot", "s.png"}, &out, &errb); code != 0 {
+		t.Fatalf("--screenshot: exit %d", code)
+	}
+	if got, _ := os.ReadFile(args); !strings.HasSuffix(string(got), "--screenshot\ns.png\n") {
+		t.Errorf("--screenshot passed as %q", got)
+	}
 
 	// Refusals before anything runs.
 	for _, bad := range [][]string{

@@ -151,7 +151,7 @@ func (v *Viewer) positions(t *trace.Trace, width int) *image.RGBA {
 		v.setRanges(n, 0)
 		msg := fmt.Sprintf("Positions: %s (context %d) — this scheme has no analytic picture here.", p.Scheme, p.MaxPositions)
 		if p.Scheme == "learned" {
-			msg = "Positions: learned table (context " + fmt.Sprint(p.MaxPositions) + ") — load the model in this page to see its table."
+			msg = "Positions: learned table (context " + fmt.Sprint(p.MaxPositions) + ") — the viewer was given the trace without the model's table."
 		}
 		return v.message(width, msg)
 	}

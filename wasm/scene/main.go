@@ -109,6 +109,9 @@ func setup() (*scene.Scene, error) {
 	}
 	v := webapp.NewViewer(nil)
 	v.Top = res.Top
+	if v.Positions, err = webapp.LearnedPositions(l); err != nil {
+		return nil, err
+	}
 	sc := scene.New(v, s.Trace)
 	if err := sc.Show(st); err != nil {
 		return nil, err
