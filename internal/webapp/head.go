@@ -56,8 +56,11 @@ func (v *Viewer) head(t *trace.Trace, width int) (*image.RGBA, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := len(t.Tokens)
-	tr := paint.NewViewTransform(n, st.Zoom, st.FocusQuery, st.FocusKey)
+	// Exact rows have a cell per token; a pooled trace's cells cover cell tokens each.
+	cell := paint.TraceCell(t)
+	v.hmap, v.cell = m, cell
+	n := len(m.Rows)
+	tr := paint.NewViewTransform(n, st.Zoom, st.FocusQuery/cell, st.FocusKey/cell)
 	q0, q1, k0, k1 := tr.Window()
 	o := paint.HeatmapOptions{Width: width, Fonts: v.Fonts}
 	what := "attention probabilities"
@@ -67,6 +70,9 @@ func (v *Viewer) head(t *trace.Trace, width int) (*image.RGBA, error) {
 		what = LogProbTitle
 	}
 	o.Title = fmt.Sprintf("%s · layer %d · head %d · %s", title(t), st.Layer, st.Head, what)
+	if cell > 1 {
+		o.Title += fmt.Sprintf(" · pooled by the engine: %d tokens, %d per cell (largest weight)", len(t.Tokens), cell)
+	}
 	toks := paint.TraceTokens(t)
 	if q0 > 0 || k0 > 0 || q1 < n || k1 < n {
 		o.Title += fmt.Sprintf(" · zoom ×%.3g: queries %d–%d, keys %d–%d", tr.Zoom, q0, q1-1, k0, k1-1)
@@ -76,9 +82,9 @@ func (v *Viewer) head(t *trace.Trace, width int) (*image.RGBA, error) {
 	}
 	img, l := paint.Heatmap(m, toks, o)
 	v.heat, v.q0, v.k0 = l, q0, k0
-	v.State.Window = [4]int{q0, q1, k0, k1}
-	if st.Token >= q0 && st.Token < q1 {
-		r := l.CellRect(l.Rows.CellOf(st.Token-q0), 0)
+	v.State.Window = [4]int{q0 * cell, min(q1*cell, len(t.Tokens)), k0 * cell, min(k1*cell, len(t.Tokens))}
+	if pc := st.Token / cell; st.Token >= 0 && pc >= q0 && pc < q1 {
+		r := l.CellRect(l.Rows.CellOf(pc-q0), 0)
 		r.Max.X = l.Grid.Max.X
 		paint.StrokeRect(img, r.Inset(-1), color.RGBA{255, 64, 64, 255})
 	}

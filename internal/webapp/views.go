@@ -115,7 +115,9 @@ type Viewer struct {
 	// Positions is the loaded model's learned position table (nil: none), for the positions view.
 	Positions *PosTable
 	heat      *paint.HeatmapLayout
-	q0, k0    int // the first query and key of the zoomed head view
+	hmap      paint.Map // the head view's map (cells of cell tokens)
+	cell      int
+	q0, k0    int // the first query and key cells of the zoomed head view
 	grid      *paint.ModelLayout
 	lines     *paint.LinesLayout
 	t         *trace.Trace
@@ -182,7 +184,7 @@ func (v *Viewer) Render(t *trace.Trace) (*image.RGBA, error) {
 		}
 		o := paint.LinesOptions{Fonts: v.Fonts, Title: fmt.Sprintf("%s · layer %d · %s", title(t), st.Layer, what)}
 		if st.Token >= 0 {
-			o.Queries = []int{st.Token}
+			o.Queries = []int{st.Token / paint.TraceCell(t)}
 		}
 		img, l := paint.Lines(maps, paint.TraceTokens(t), o)
 		v.lines = l
@@ -208,9 +210,10 @@ func (v *Viewer) generation(t *trace.Trace, width int) *image.RGBA {
 	rows := make([][]float32, t.Model.NLayer)
 	for l := range rows {
 		rows[l] = make([]float32, n)
-		for h := range t.Attn[l] {
-			if q < len(t.Attn[l][h]) {
-				for k, p := range t.Attn[l][h][q] {
+		for h := 0; h < t.Model.NHead; h++ {
+			// A pooled trace holds the rows of its chosen positions only.
+			for k, p := range t.Row(l, h, q) {
+				if k < n {
 					rows[l][k] += p / float32(t.Model.NHead)
 				}
 			}
@@ -343,13 +346,15 @@ func (v *Viewer) At(x, y int) Hit {
 		if r, c, ok := v.heat.CellAt(pt); ok {
 			q, _ := v.heat.Rows.Tokens(r)
 			k, _ := v.heat.Cols.Tokens(c)
-			q, k = q+v.q0, k+v.k0
+			// Cells of the map drawn; a pooled trace's cells cover v.cell tokens each.
+			qc, kc := q+v.q0, k+v.k0
+			q, k = qc*v.cell, kc*v.cell
 			if q >= len(t.Tokens) || k >= len(t.Tokens) {
 				break
 			}
 			hit := Hit{Kind: "cell", Layer: v.State.Layer, Head: v.State.Head, Query: q, Key: k}
-			if row := t.Attn[hit.Layer][hit.Head]; q < len(row) && k < len(row[q]) {
-				hit.P = row[q][k]
+			if qc < len(v.hmap.Rows) && kc < len(v.hmap.Rows[qc]) {
+				hit.P = v.hmap.Rows[qc][kc]
 				hit.LogP = logProb(hit.P)
 			}
 			hit.From, hit.To = t.Tokens[q].Text, t.Tokens[k].Text
@@ -358,6 +363,7 @@ func (v *Viewer) At(x, y int) Hit {
 	case v.lines != nil:
 		if r, _, ok := v.lines.RowAt(pt); ok {
 			q, _ := v.lines.Rows.Tokens(r)
+			q *= paint.TraceCell(t)
 			if q < len(t.Tokens) {
 				return Hit{Kind: "row", Layer: v.State.Layer, Head: v.State.Head, Query: q, Key: -1, From: t.Tokens[q].Text}
 			}

@@ -3,6 +3,7 @@ package webapp
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -273,5 +274,72 @@ func TestLoadUnsupportedType(t *testing.T) {
 	t.Logf("%v", err)
 	if err == nil || !strings.Contains(err.Error(), "IQ4_NL") {
 		t.Errorf("a model with an IQ4_NL tensor: %v", err)
+	}
+}
+
+// A pooled trace (long prompts) draws every view from its pooled maps: cells of several tokens,
+// each the largest weight of its block of the exact map.
+func TestPooledTraceViews(t *testing.T) {
+	data, err := os.ReadFile(shareddata.Path(t, "models/stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const text = "Once upon a time there was a little girl named Lily. She loved to play"
+	ex, _, err := Run(context.Background(), l, text, RunOptions{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	po, _, err := Run(context.Background(), l, text, RunOptions{Capture: trace.CapturePooled, PoolCells: 4}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(po.Trace.Tokens)
+	cell := paint.TraceCell(po.Trace)
+	if po.Trace.Capture != trace.CapturePooled || cell <= 1 || (n+cell-1)/cell > 4 {
+		t.Fatalf("capture %q, %d tokens in cells of %d", po.Trace.Capture, n, cell)
+	}
+	v := NewViewer(nil)
+	for _, view := range Views {
+		show(t, v, po.Trace, ViewState{View: view, Layer: 1, Head: 2, Token: n - 1, FocusQuery: -1, FocusKey: -1})
+	}
+	show(t, v, po.Trace, ViewState{View: "head", Layer: 1, Head: 2, Token: -1, FocusQuery: -1, FocusKey: -1})
+	if w := v.State.Window; w != [4]int{0, n, 0, n} {
+		t.Errorf("pooled window %v", w)
+	}
+	exact := ex.Trace.Attn[1][2]
+	lay := v.HeatmapLayout()
+	for _, c := range [][2]int{{0, 0}, {1, 0}, {2, 1}} {
+		r := lay.CellRect(c[0], c[1])
+		h := v.At(r.Min.X+1, r.Min.Y+1)
+		var want float32
+		for q := c[0] * cell; q < min(n, (c[0]+1)*cell); q++ {
+			for k := c[1] * cell; k < min(len(exact[q]), (c[1]+1)*cell); k++ {
+				want = max(want, exact[q][k])
+			}
+		}
+		if h.Kind != "cell" || h.Query != c[0]*cell || h.Key != c[1]*cell || math.Abs(float64(h.P-want)) > 1e-6 {
+			t.Errorf("cell %v: hit %+v, want query %d key %d p %g", c, h, c[0]*cell, c[1]*cell, want)
+		}
+	}
+	b, err := TraceBytes(po.Trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tj struct {
+		Capture string
+		Layers  []struct {
+			Heads  [][][]float64
+			Pooled []struct{ Cell, Cells, N int }
+		}
+	}
+	if err := json.Unmarshal(b, &tj); err != nil {
+		t.Fatal(err)
+	}
+	if tj.Capture != "pooled" || len(tj.Layers) != 5 || len(tj.Layers[1].Pooled) != 8 || tj.Layers[1].Pooled[2].Cell != cell || tj.Layers[1].Pooled[2].N != n {
+		t.Errorf("pooled trace JSON: capture %q, %d layers, %+v", tj.Capture, len(tj.Layers), tj.Layers[1].Pooled)
 	}
 }

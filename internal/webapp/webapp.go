@@ -126,6 +126,10 @@ type RunOptions struct {
 	// SliceBudget (0: none) is how long the prompt may run between two yields: the prompt is
 	// evaluated in chunks sized from the time per token so far (at most PrefillChunk tokens).
 	SliceBudget time.Duration `json:"-"`
+	// Capture is the engine's capture mode ("": auto, exact while the rows fit its budget, then
+	// pooled), and PoolCells the most cells a pooled map has along an axis (0: the engine's).
+	Capture   string `json:"-"`
+	PoolCells int    `json:"-"`
 }
 
 // RunResult is what a run returns to the page.
@@ -166,7 +170,7 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	if yield == nil {
 		yield = func(*infer.Session) error { return nil }
 	}
-	s := l.NewSession(infer.Options{Capture: true})
+	s := l.NewSession(infer.Options{Capture: true, Mode: o.Capture, PoolCells: o.PoolCells})
 	ids, toks, err := s.Tokenize(text, true)
 	if err != nil {
 		return nil, nil, err
@@ -299,13 +303,20 @@ type TraceJSON struct {
 	Tokens     []trace.Token    `json:"tokens"`
 	Model      trace.Model      `json:"model"`
 	Positional trace.Positional `json:"positional"`
-	Layers     []LayerJSON      `json:"layers"`
-	KV         []trace.Step     `json:"kv"`
+	// Capture is what the trace holds: "exact" (heads), "pooled" (pooled maps and the rows of
+	// the positions in Rows) or "none".
+	Capture string       `json:"capture"`
+	Rows    []int        `json:"rows,omitempty"`
+	Layers  []LayerJSON  `json:"layers"`
+	KV      []trace.Step `json:"kv"`
 }
 
-// LayerJSON is one layer's heads, (head, query, key).
+// LayerJSON is one layer's heads, (head, query, key); for a pooled trace, its pooled maps per
+// head and the whole rows of the chosen positions, (head, row, key).
 type LayerJSON struct {
-	Heads [][][]F32 `json:"heads"`
+	Heads  [][][]F32          `json:"heads"`
+	Pooled []trace.PooledJSON `json:"pooled,omitempty"`
+	Rows   [][][]F32          `json:"rows,omitempty"`
 }
 
 // F32 marshals a float32 with the shortest representation that reads back exactly (NaN as null).
@@ -322,25 +333,44 @@ func (f F32) MarshalJSON() ([]byte, error) {
 
 // Trace converts t to the page's layout.
 func Trace(t *trace.Trace) *TraceJSON {
-	out := &TraceJSON{Tokens: t.Tokens, Model: t.Model, Positional: t.Positional, KV: t.Steps}
+	out := &TraceJSON{Tokens: t.Tokens, Model: t.Model, Positional: t.Positional, KV: t.Steps, Capture: t.Capture, Rows: t.Rows}
 	if out.Tokens == nil {
 		out.Tokens = []trace.Token{}
 	}
 	n := len(t.Tokens)
 	for l := range t.Attn {
 		var layer LayerJSON
+		if t.Capture == trace.CapturePooled && l < len(t.Pooled) {
+			for h, p := range t.Pooled[l] {
+				if p != nil {
+					layer.Pooled = append(layer.Pooled, p.JSON())
+				}
+				var rows [][]F32
+				if l < len(t.RowAttn) && h < len(t.RowAttn[l]) {
+					for _, r := range t.RowAttn[l][h] {
+						rows = append(rows, f32s(r))
+					}
+				}
+				layer.Rows = append(layer.Rows, rows)
+			}
+		}
 		for h := range t.Attn[l] {
 			dense := t.Dense(l, h, n)
 			m := make([][]F32, len(dense))
 			for q, row := range dense {
-				m[q] = make([]F32, len(row))
-				for k, v := range row {
-					m[q][k] = F32(v)
-				}
+				m[q] = f32s(row)
 			}
 			layer.Heads = append(layer.Heads, m)
 		}
 		out.Layers = append(out.Layers, layer)
+	}
+	return out
+}
+
+func f32s(r []float32) []F32 {
+	out := make([]F32, len(r))
+	for i, v := range r {
+		out[i] = F32(v)
 	}
 	return out
 }

@@ -114,13 +114,18 @@ func pooledBetter(v, best float32, signed bool) bool {
 	return v > best
 }
 
-// TraceMap returns the attention map of one head of a trace.
+// TraceMap returns the attention map of one head of a trace: its exact rows, or for a pooled
+// trace its pooled map, the largest weight of each cell (rows and keys are then cells of
+// TraceCell(t) tokens, which TraceTokens labels).
 func TraceMap(t *trace.Trace, layer, head int) (Map, error) {
 	if layer < 0 || layer >= len(t.Attn) {
 		return Map{}, fmt.Errorf("paint: layer %d out of range (the trace has layers 0..%d)", layer, len(t.Attn)-1)
 	}
 	if head < 0 || head >= len(t.Attn[layer]) {
 		return Map{}, fmt.Errorf("paint: head %d out of range (layer %d has heads 0..%d)", head, layer, len(t.Attn[layer])-1)
+	}
+	if p := tracePooled(t, layer, head); p != nil {
+		return Map{Rows: p.MaxMap(), Keys: p.Cells}, nil
 	}
 	rows := t.Attn[layer][head]
 	keys := len(rows)
@@ -130,11 +135,37 @@ func TraceMap(t *trace.Trace, layer, head int) (Map, error) {
 	return Map{Rows: rows, Keys: keys}, nil
 }
 
-// TraceTokens returns the text of a trace's tokens.
+// TraceTokens returns the text of a trace's tokens, or for a pooled trace a label per cell: the
+// index and text of its first token.
 func TraceTokens(t *trace.Trace) []string {
+	if p := tracePooled(t, 0, 0); p != nil {
+		out := make([]string, p.Cells)
+		for i := range out {
+			if q := i * p.Cell; q < len(t.Tokens) {
+				out[i] = fmt.Sprintf("%d:%s", q, t.Tokens[q].Text)
+			}
+		}
+		return out
+	}
 	out := make([]string, len(t.Tokens))
 	for i, tk := range t.Tokens {
 		out[i] = tk.Text
 	}
 	return out
+}
+
+// TraceCell is the number of tokens along each axis of a cell of TraceMap's maps: 1 for exact
+// rows, the pooled maps' cell for a pooled trace (every map of a trace has the same cells).
+func TraceCell(t *trace.Trace) int {
+	if p := tracePooled(t, 0, 0); p != nil {
+		return max(p.Cell, 1)
+	}
+	return 1
+}
+
+func tracePooled(t *trace.Trace, layer, head int) *trace.Pooled {
+	if t.Capture != trace.CapturePooled || layer >= len(t.Pooled) || head >= len(t.Pooled[layer]) {
+		return nil
+	}
+	return t.Pooled[layer][head]
 }
