@@ -609,8 +609,9 @@ func viewOptions(st *webapp.ViewState, opts js.Value) error {
 	case h.IsNull():
 		st.Heads = nil
 	case h.Type() == js.TypeString && h.String() == "all":
+		st.Heads = nil
 		if a.tr == nil {
-			return webapp.ErrNoTrace
+			break // nothing to draw yet: the page shows its message
 		}
 		st.Heads = make([]int, a.tr.Model.NHead)
 		for i := range st.Heads {
