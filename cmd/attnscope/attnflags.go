@@ -150,11 +150,15 @@ func f32m(x [][]float32) [][]f32 {
 	return out
 }
 
-// headroom is what a model command may use besides the weights and the KV cache.
-const headroom = 64 << 20
+// headroom is what a model command may use besides the weights and the KV cache; the garbage
+// collector is held to heapRoom of it, leaving the rest to the program's code and the runtime.
+const (
+	headroom = 64 << 20
+	heapRoom = 48 << 20
+)
 
 // limitMemory gives the garbage collector a soft limit of the weights, the session's KV cache at
-// its full context and headroom, unless GOMEMLIMIT sets one. Without it the collector lets the
+// its full context and heapRoom, unless GOMEMLIMIT sets one. Without it the collector lets the
 // heap grow to twice what is live before collecting, and the garbage of a long prompt (the KV
 // cache's earlier, smaller arrays) would take as much room as the model itself.
 func limitMemory(l *infer.Loaded, s *infer.Session) {
@@ -162,5 +166,5 @@ func limitMemory(l *infer.Loaded, s *infer.Session) {
 		return
 	}
 	kv := int64(s.Cache.Capacity()) * l.Model.Config().KVBytesPerToken()
-	debug.SetMemoryLimit(l.Model.WeightBytes() + kv + headroom)
+	debug.SetMemoryLimit(l.Model.WeightBytes() + kv + heapRoom)
 }

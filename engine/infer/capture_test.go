@@ -142,6 +142,22 @@ func TestChunkedPrefillMatchesOneBatch(t *testing.T) {
 	if worst > 1e-4 {
 		t.Errorf("chunked prefill of %d tokens differs from one batch by %.3g", len(ids), worst)
 	}
+	// Without all logits, the states of the last chunk; Embed keeps every position's.
+	_, last, err := l.NewSession(infer.Options{}).Prefill(text, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := len(ids) % infer.Chunk
+	if k == 0 {
+		k = infer.Chunk
+	}
+	if len(last.Hidden) != k*cfg.NEmbd || math.Abs(float64(last.Hidden[0]-whole.Hidden[(len(ids)-k)*cfg.NEmbd])) > 1e-4 {
+		t.Errorf("prefill without all logits: %d states, want the last chunk's %d", len(last.Hidden)/cfg.NEmbd, k)
+	}
+	_, hidden, _, err := l.NewSession(infer.Options{}).Embed(text)
+	if err != nil || len(hidden) != len(ids)*cfg.NEmbd || math.Abs(float64(hidden[0]-whole.Hidden[0])) > 1e-4 {
+		t.Errorf("Embed of a chunked prompt: %d states, want %d (%v)", len(hidden)/cfg.NEmbd, len(ids), err)
+	}
 	if st := s.Trace.Steps; len(st) != 1 || st[0].N != len(ids) || s.Trace.Capture != trace.CaptureNone {
 		t.Errorf("steps %+v, capture %q", st, s.Trace.Capture)
 	}

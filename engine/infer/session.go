@@ -122,6 +122,8 @@ type Session struct {
 	opts  Options
 	err   error // invalid options, reported by Eval
 	exact bool  // the backend needs llama.cpp's attention order (ComputeGGML)
+	// allHidden keeps the final states of every position of a prompt evaluated in chunks.
+	allHidden bool
 }
 
 // New starts a session with an empty cache. Invalid options make every Eval fail with the reason.
@@ -345,8 +347,10 @@ func hasPrefixFold(s string, p []byte) bool {
 }
 
 // Eval evaluates ids at the end of the sequence, recording trace rows and KV growth. It returns
-// the batch with its outputs (logits for every position when allLogits, and the final states of
-// every position). A causal model evaluates more than Chunk tokens in chunks of Chunk.
+// the batch with its outputs: logits for every position when allLogits, else for the last, and
+// the final states (Hidden) of every position. A causal model evaluates more than Chunk tokens
+// in chunks of Chunk; then, unless allLogits (or Embed) asks for every position, Hidden holds
+// those of the last chunk only, the last len(Hidden)/NEmbd positions.
 func (s *Session) Eval(ids []int32, toks []trace.Token, allLogits bool) (*model.Batch, error) {
 	if s.err != nil {
 		return nil, s.err
@@ -381,11 +385,15 @@ func (s *Session) evalChunks(b *model.Batch, ids []int32, allLogits bool) error 
 		return s.M.Eval(b)
 	}
 	var hidden, logits []float32
+	keep := allLogits || s.allHidden
 	for i := 0; i < len(ids); i += Chunk {
 		j := min(len(ids), i+Chunk)
 		b.Tokens = ids[i:j]
 		if err := s.M.Eval(b); err != nil {
 			return err
+		}
+		if !keep {
+			continue
 		}
 		if hidden == nil {
 			hidden = make([]float32, 0, len(ids)*cfg.NEmbd)
@@ -398,7 +406,10 @@ func (s *Session) evalChunks(b *model.Batch, ids []int32, allLogits bool) error 
 			logits = append(logits, b.Logits...)
 		}
 	}
-	b.Tokens, b.Hidden = ids, hidden
+	b.Tokens = ids
+	if keep {
+		b.Hidden = hidden
+	}
 	if allLogits {
 		b.Logits = logits
 	}
@@ -501,6 +512,8 @@ func (s *Session) Generate(ctx context.Context, text string, g GenerateOptions, 
 // Embed evaluates text with an encoder and returns the final hidden states (n, NEmbd) and the
 // model's pooled vector (nil when its pooling type is none).
 func (s *Session) Embed(text string) (ids []int32, hidden, pooled []float32, err error) {
+	s.allHidden = true
+	defer func() { s.allHidden = false }()
 	ids, b, err := s.Prefill(text, false)
 	if err != nil {
 		return nil, nil, nil, err
