@@ -56,6 +56,32 @@ func checkViewOptions(t *testing.T, eval evalFunc, n, nHead int) {
 	if st.Zoom != 4 || st.Window[1] != n || st.Window[0] == 0 || st.Window[2] != 0 || st.Window[3] >= n {
 		t.Errorf("zoomed head view: state %+v (n %d)", st, n)
 	}
+	// The page's own controls: the wheel zooms at the pointer, dragging scrolls.
+	var ui struct{ Wheel, Dragged webapp.ViewState }
+	eval("wheel and drag", `(() => {
+		const c = document.getElementById('view');
+		attnscope.show('head', {zoom: 1, focusQuery: -1, focusKey: -1});
+		const r = c.getBoundingClientRect();
+		const at = (x, y) => ({clientX: r.left + x * r.width / c.width, clientY: r.top + y * r.height / c.height, bubbles: true, cancelable: true});
+		c.dispatchEvent(new WheelEvent('wheel', Object.assign(at(c.width / 2, c.height / 2), {deltaY: -100})));
+		const wheel = attnscope.state();
+		attnscope.show('head', {zoom: 4, focusQuery: 1e9, focusKey: 1e9});
+		// Grab the first cell of the grid.
+		let x = -1, y = -1;
+		for (let yy = 0; yy < c.height && x < 0; yy += 2)
+			for (let xx = 0; xx < c.width; xx += 2)
+				if (attnscope.at(xx, yy).kind === 'cell') { x = xx + 2; y = yy + 2; break; }
+		c.dispatchEvent(new MouseEvent('mousedown', at(x, y)));
+		for (let dx = 4; dx <= 60; dx += 4) c.dispatchEvent(new MouseEvent('mousemove', at(x + dx, y)));
+		window.dispatchEvent(new MouseEvent('mouseup', at(x + 60, y)));
+		return {wheel, dragged: attnscope.state()};
+	})()`, &ui)
+	if ui.Wheel.Zoom <= 1 || ui.Wheel.Window[1]-ui.Wheel.Window[0] >= n {
+		t.Errorf("wheel over the head view: state %+v", ui.Wheel)
+	}
+	if ui.Dragged.Zoom != 4 || ui.Dragged.Window[3] >= n || ui.Dragged.Window[1] != n {
+		t.Errorf("dragging the zoomed head view to the right did not scroll to earlier keys: %+v (n %d)", ui.Dragged, n)
+	}
 	img, st = shot(t, eval, "lines", `{zoom: 1, focusQuery: -1, focusKey: -1, heads: 'all'}`)
 	checkDrawn(t, "lines (all heads)", img)
 	if len(st.Heads) != nHead {
