@@ -15,6 +15,9 @@
 //     opacity proportional to the weight, several heads in distinct colours (HeadColor);
 //   - the KV-cache chart (KVChart): bytes held against tokens, one stacked band per layer, from
 //     the trace's steps;
+//   - zoom and scroll (ViewTransform): the window of a map's tokens shown, as one homogeneous 2-D
+//     matrix of github.com/go-gl/mathgl (token coordinates to the unit window and back), and
+//     Map.Window to cut a map to it; maps of pooled traces (TraceMap, TraceTokens, TraceCell);
 //   - export: PNG (WritePNG) and SVG (HeatmapSVG, LinesSVG, and the small SVG writer under
 //     them). SVG text is XML-escaped: token text is untrusted and never becomes markup.
 //
@@ -26,6 +29,6 @@
 // Hangul tokens read as escapes. TokenLabel also shows spaces as "·" and escapes control
 // characters and invalid bytes.
 //
-// Imports: the standard library, golang.org/x/image (font, opentype, gofont, vector) and, from
-// the engine, only engine/trace.
+// Imports: the standard library, golang.org/x/image (font, opentype, gofont, vector),
+// github.com/go-gl/mathgl (mgl64) and, from the engine, only engine/trace.
 package paint
