@@ -4,6 +4,7 @@ package kernels
 var (
 	DotLanesPlain   = dotLanesPlain
 	DotBlockedPlain = dotBlockedPlain
+	F16Scale        = f16Scale
 )
 
 var (

@@ -276,6 +276,10 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, n,
 	}
 }
 
+// fusedInputs is the most inputs for which quantized rows are multiplied by the fused kernel
+// (kernels.MatVecQLanes, once per input) instead of being dequantized once for all inputs.
+const fusedInputs = 1
+
 // laneRows is how many weight rows rowsLanes takes at a time: they are reused for every input
 // while they sit in the first-level cache.
 const laneRows = 16
@@ -284,6 +288,18 @@ const laneRows = 16
 // DotLanes: blocks of rows (dequantized first if need be) times each input with MatVecLanes.
 func (b *Backend) rowsLanes(dst []float32, w *weight, x []float32, n, r0, r1 int) {
 	cols := w.cols
+	if w.f32 == nil && n <= fusedInputs {
+		// Few inputs: the fused kernel decodes the weights as it multiplies (the same bits as
+		// dequantizing first), reading each weight once per input; it declines types and
+		// lengths it does not cover, and then nothing has been written.
+		rb, ok := w.rowBytes, true
+		for i := 0; i < n && ok; i++ {
+			ok = kernels.MatVecQLanes(w.t, dst[i*w.rows+r0:i*w.rows+r1], w.data[r0*rb:r1*rb], x[i*cols:(i+1)*cols])
+		}
+		if ok {
+			return
+		}
+	}
 	var scratch []float32
 	if w.f32 == nil {
 		sp := f32Pool.Get().(*[]float32)
