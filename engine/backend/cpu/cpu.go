@@ -285,7 +285,8 @@ const fusedInputs = 1
 const laneRows = 16
 
 // rowsLanes is rowsRange in float32 for rows whose length is a multiple of 16, where dotF32 is
-// DotLanes: blocks of rows (dequantized first if need be) times each input with MatVecLanes.
+// DotLanes: blocks of rows (dequantized first if need be) times all inputs with MatMulLanes
+// (MatVecLanes for one input), or for few inputs quantized rows decoded inside the product.
 func (b *Backend) rowsLanes(dst []float32, w *weight, x []float32, n, r0, r1 int) {
 	cols := w.cols
 	if w.f32 == nil && n <= fusedInputs {
@@ -320,9 +321,12 @@ func (b *Backend) rowsLanes(dst []float32, w *weight, x []float32, n, r0, r1 int
 				panic("cpu: " + err.Error())
 			}
 		}
-		for i := 0; i < n; i++ {
-			kernels.MatVecLanes(dst[i*w.rows+r:i*w.rows+r+rr], rows, x[i*cols:(i+1)*cols])
+		if n == 1 {
+			kernels.MatVecLanes(dst[r:r+rr], rows, x)
+			continue
 		}
+		// All inputs against the block of rows, in tiles of rows × inputs.
+		kernels.MatMulLanes(dst[r:], w.rows, rows, x, cols)
 	}
 }
 
