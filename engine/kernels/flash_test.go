@@ -328,3 +328,37 @@ func BenchmarkAttentionPrefill(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAttentionDecode evaluates one head's decode step: one query over n cached keys, with
+// Flash and with the exact path.
+func BenchmarkAttentionDecode(b *testing.B) {
+	const hd, nKVHead = 48, 6
+	for _, n := range []int{512, 2048, 10000} {
+		r := newRand(76)
+		l := newKV(r, n, nKVHead, hd)
+		q := normal(r, hd, 1)
+		out := make([]float32, hd)
+		scale := float32(1 / math.Sqrt(hd))
+		b.Run(fmt.Sprint("flash/n=", n), func(b *testing.B) {
+			h := &kernels.Head{Q: q, QStride: hd, K: l.k, V: l.v, KVStride: l.stride(), HeadDim: hd, NKeys: n, Pos0: n - 1,
+				Scale: scale, Mask: kernels.Mask{Causal: true}}
+			work := make([]float32, kernels.FlashWorkLen(hd))
+			rowMax, rowSum := make([]float32, 1), make([]float64, 1)
+			b.ReportAllocs()
+			for b.Loop() {
+				kernels.Flash(out, h, 1, rowMax, rowSum, work)
+			}
+			b.ReportMetric(float64(4*len(work)+12), "extra-B/op")
+			flops(b, 4*hd*float64(n))
+		})
+		b.Run(fmt.Sprint("exact/n=", n), func(b *testing.B) {
+			probs := make([]float32, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				kernels.AttentionRow(out, probs, q, l.k, l.v, n, l.stride(), 0, scale, nil, true)
+			}
+			b.ReportMetric(float64(4*n), "extra-B/op")
+			flops(b, 4*hd*float64(n))
+		})
+	}
+}
