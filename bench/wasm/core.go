@@ -30,6 +30,7 @@ type result struct {
 // settings are the benchmark's parameters.
 type settings struct {
 	promptTokens, genTokens, runs int
+	noWarmup                      bool // skip the warm-up run (slow runtimes)
 }
 
 func (s settings) check() error {
@@ -62,7 +63,11 @@ func measure(l *infer.Loaded, s settings) (result, error) {
 		return result{}, err
 	}
 	var pp, tg []float64
-	for r := 0; r <= s.runs; r++ { // run 0 warms up
+	first := 0 // run 0 warms up
+	if s.noWarmup {
+		first = 1
+	}
+	for r := first; r <= s.runs; r++ {
 		p, g, err := run(m, cfg.NCtx, prompt, s.genTokens)
 		if err != nil {
 			return result{}, err

@@ -9,7 +9,7 @@
 //	node wasm_exec_node.js bench.wasm --model s15m-q8_0.gguf --prompt-tokens 128 --gen-tokens 64
 //
 // In a page (bench/web serves one) it takes its settings and the model's bytes from
-// globalThis.attnscopeBench = {model: Uint8Array, name, promptTokens, genTokens, runs} and
+// globalThis.attnscopeBench = {model: Uint8Array, name, promptTokens, genTokens, runs, noWarmup} and
 // leaves the JSON text in globalThis.attnscopeBench.result (or the message in .error).
 //
 // It imports the engine (infer, the CPU backend, kernels); syscall/js only in its _js.go file.

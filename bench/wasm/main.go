@@ -33,11 +33,12 @@ func cli(args []string, stdout io.Writer) error {
 	fs.IntVar(&s.promptTokens, "prompt-tokens", 128, "prompt length in tokens (processed in one batch)")
 	fs.IntVar(&s.genTokens, "gen-tokens", 64, "tokens generated one at a time (greedy) after the prompt")
 	fs.IntVar(&s.runs, "runs", 5, "measured runs after one warm-up run; the medians are reported")
+	fs.BoolVar(&s.noWarmup, "no-warmup", false, "measure from the first run on")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *path == "" || fs.NArg() > 0 {
-		return fmt.Errorf("usage: bench --model FILE [--prompt-tokens N] [--gen-tokens M] [--runs R]")
+		return fmt.Errorf("usage: bench --model FILE [--prompt-tokens N] [--gen-tokens M] [--runs R] [--no-warmup]")
 	}
 	data, err := os.ReadFile(*path)
 	if err != nil {

@@ -58,16 +58,16 @@ func TestBadInput(t *testing.T) {
 	if err := cli([]string{"--model", filepath.Join(t.TempDir(), "missing.gguf")}, new(bytes.Buffer)); err == nil {
 		t.Error("a missing file gave no error")
 	}
-	_, err := benchBytes([]byte("not a model"), "notes.gguf", settings{8, 2, 1})
+	_, err := benchBytes([]byte("not a model"), "notes.gguf", settings{promptTokens: 8, genTokens: 2, runs: 1})
 	if err == nil || !strings.Contains(err.Error(), "notes.gguf") {
 		t.Errorf("not GGUF: %v", err)
 	}
 	data, _ := os.ReadFile(path)
-	_, err = benchBytes(data, "tiny.gguf", settings{60, 10, 1})
+	_, err = benchBytes(data, "tiny.gguf", settings{promptTokens: 60, genTokens: 10, runs: 1})
 	if !errors.Is(err, infer.ErrTooLong) {
 		t.Errorf("70 tokens in a context of 64: %v", err)
 	}
-	if _, err = benchBytes(data, "tiny.gguf", settings{8, 2, 0}); err == nil {
+	if _, err = benchBytes(data, "tiny.gguf", settings{promptTokens: 8, genTokens: 2}); err == nil {
 		t.Error("zero runs accepted")
 	}
 }

@@ -9,7 +9,7 @@ import (
 // inPage says whether a page set globalThis.attnscopeBench (Node runs the command line).
 func inPage() bool { return js.Global().Get("attnscopeBench").Type() == js.TypeObject }
 
-// runPage reads {model: Uint8Array, name, promptTokens, genTokens, runs} from
+// runPage reads {model: Uint8Array, name, promptTokens, genTokens, runs, noWarmup} from
 // globalThis.attnscopeBench, measures, and sets its result (JSON text) or error (a message).
 func runPage() {
 	cfg := js.Global().Get("attnscopeBench")
@@ -35,6 +35,7 @@ func pageBench(cfg js.Value) (result, error) {
 		return def
 	}
 	s := settings{promptTokens: num("promptTokens", 128), genTokens: num("genTokens", 64), runs: num("runs", 5)}
+	s.noWarmup = cfg.Get("noWarmup").Truthy()
 	name := "model.gguf"
 	if v := cfg.Get("name"); v.Type() == js.TypeString {
 		name = v.String()

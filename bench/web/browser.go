@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -64,25 +65,54 @@ func (b *browser) eval(c *config, page, ready, call string) (string, error) {
 	if err := chromedp.Do(tctx, chromedp.Navigate(page)); err != nil { // opens the tab
 		return "", fmt.Errorf("chromium: %s: %w", page, err)
 	}
+	// The page's console, kept to explain a failure.
+	lctx, stopLog := context.WithCancel(tctx)
+	var mu sync.Mutex
+	var console []string
+	done := make(chan struct{})
+	messages := chromedp.Console(lctx)
+	go func() {
+		defer close(done)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			console = append(console, fmt.Sprintf("[%s] %s", m.Type, m.Text))
+			if len(console) > 40 {
+				console = console[len(console)-40:]
+			}
+			mu.Unlock()
+		}
+	}()
+	defer func() { stopLog(); <-done }()
+	withConsole := func(err error) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(console) == 0 {
+			return err
+		}
+		return fmt.Errorf("%w\nthe page's console (last lines):\n  %s", err, strings.Join(console, "\n  "))
+	}
 	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](ready, chromedp.WithPollingTimeout(time.Minute))); err != nil {
-		return "", fmt.Errorf("chromium: %s did not get ready (%s): %w", page, ready, err)
+		return "", withConsole(fmt.Errorf("chromium: %s did not get ready (%s): %w", page, ready, err))
 	}
 	ectx, cancelE := context.WithTimeout(tctx, c.timeout)
 	defer cancelE()
 	out, err := chromedp.Run(ectx, chromedp.Evaluate[string](call, chromedp.EvalAwaitPromise))
 	if err != nil {
 		if ectx.Err() != nil {
-			return "", fmt.Errorf("chromium: no result within %v", c.timeout)
+			return "", withConsole(fmt.Errorf("chromium: no result within %v", c.timeout))
 		}
-		return "", fmt.Errorf("chromium: %w", err)
+		return "", withConsole(fmt.Errorf("chromium: %w", err))
 	}
 	return out, nil
 }
 
 func (b *browser) runOurs(c *config, s *server, bd build, model string) (engineResult, error) {
 	name := filepath.Base(model)
-	call := fmt.Sprintf("runOurs(%s, %s, %s, %d, %d, %d)", js("/wasm/"+bd.name+".wasm"), js("/models/"+name), js(name),
-		c.promptTokens, c.genTokens, c.runs)
+	call := fmt.Sprintf("runOurs(%s, %s, %s, %d, %d, %d, %t)", js("/wasm/"+bd.name+".wasm"), js("/models/"+name), js(name),
+		c.promptTokens, c.genTokens, c.runs, c.noWarmup)
 	text, err := b.eval(c, s.url+"/ours.html", "typeof runOurs === 'function'", call)
 	if err != nil {
 		return engineResult{}, err
@@ -91,12 +121,14 @@ func (b *browser) runOurs(c *config, s *server, bd build, model string) (engineR
 }
 
 func (b *browser) runWllama(c *config, s *server, model string) (engineResult, error) {
-	text, err := promptText(model, c.promptTokens)
+	text, bans, err := promptAndBans(model, c.promptTokens)
 	if err != nil {
 		return engineResult{}, err
 	}
+	bansJSON, _ := json.Marshal(bans)
 	name := filepath.Base(model)
-	call := fmt.Sprintf("runWllama(%s, %s, %d, %d, %d)", js(s.url+"/models/"+name), js(text), c.promptTokens, c.genTokens, c.runs)
+	call := fmt.Sprintf("runWllama(%s, %s, %s, %d, %d, %d, %t)", js(s.url+"/models/"+name), js(text), bansJSON,
+		c.promptTokens, c.genTokens, c.runs, c.noWarmup)
 	out, err := b.eval(c, s.url+"/wllama.html", "window.wllamaReady === true", call)
 	if err != nil {
 		return engineResult{}, err

@@ -37,6 +37,7 @@ type config struct {
 	wllama                        string // the @wllama/wllama package folder ("" skips it)
 	models                        []string
 	promptTokens, genTokens, runs int
+	noWarmup                      bool
 	timeout                       time.Duration
 	jsonOut                       string
 	log                           io.Writer
@@ -63,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.promptTokens, "prompt-tokens", 128, "prompt tokens, processed in one batch")
 	fs.IntVar(&c.genTokens, "gen-tokens", 64, "tokens generated greedily after the prompt")
 	fs.IntVar(&c.runs, "runs", 3, "measured runs after one warm-up; medians are reported")
+	fs.BoolVar(&c.noWarmup, "no-warmup", false, "measure from the first run on (for slow runtimes)")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "limit for one model in one runtime")
 	fs.StringVar(&c.jsonOut, "json", "", "also write the rows as JSON to this file")
 	if err := fs.Parse(args); err != nil {

@@ -15,9 +15,13 @@ import (
 func runNode(ctx context.Context, c *config, b build, model string) (engineResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.nodeBin, filepath.Join(c.wasmExec, "wasm_exec_node.js"), b.path,
+	args := []string{filepath.Join(c.wasmExec, "wasm_exec_node.js"), b.path,
 		"--model", model, "--prompt-tokens", strconv.Itoa(c.promptTokens),
-		"--gen-tokens", strconv.Itoa(c.genTokens), "--runs", strconv.Itoa(c.runs))
+		"--gen-tokens", strconv.Itoa(c.genTokens), "--runs", strconv.Itoa(c.runs)}
+	if c.noWarmup {
+		args = append(args, "--no-warmup")
+	}
+	cmd := exec.CommandContext(ctx, c.nodeBin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

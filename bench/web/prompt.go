@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/attnscope/attnscope/engine/gguf"
 	"github.com/attnscope/attnscope/engine/tokenizer"
@@ -15,14 +16,49 @@ const benchText = "Once upon a time, there was a little girl named Lily. She lov
 // exactly n tokens (its special prefix, BOS, included), for engines that take text, not ids.
 // The tokenizer reproduces llama.cpp's; the wllama page checks the count llama.cpp reports.
 func promptText(path string, n int) (string, error) {
+	text, _, err := promptAndBans(path, n)
+	return text, err
+}
+
+// promptAndBans is promptText and the ids of the tokens whose text is not valid UTF-8 on its own
+// (byte tokens 0x80–0xFF, broken pieces). A model with random weights generates them, and
+// llama.cpp's server (inside wllama) fails to put them into its JSON answer; the wllama page
+// gives them a logit bias of −∞, which changes which tokens come out, not the work per token.
+func promptAndBans(path string, n int) (string, []int32, error) {
+	text, tok, err := promptTextTok(path, n)
+	if err != nil {
+		return "", nil, err
+	}
+	v := tok.Vocab()
+	bans := []int32{}
+	for id, piece := range v.Tokens {
+		typ := tokenizer.TypeNormal
+		if id < len(v.Types) {
+			typ = v.Types[id]
+		}
+		var b byte
+		if typ == tokenizer.TypeByte {
+			if _, err := fmt.Sscanf(piece, "<0x%02X>", &b); err == nil && b >= 0x80 {
+				bans = append(bans, int32(id))
+			}
+			continue
+		}
+		if !utf8.ValidString(piece) {
+			bans = append(bans, int32(id))
+		}
+	}
+	return text, bans, nil
+}
+
+func promptTextTok(path string, n int) (string, tokenizer.Tokenizer, error) {
 	f, err := gguf.Open(path)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer f.Close()
 	tok, err := tokenizer.FromGGUF(f)
 	if err != nil {
-		return "", fmt.Errorf("%s: tokenizer: %w", path, err)
+		return "", nil, fmt.Errorf("%s: tokenizer: %w", path, err)
 	}
 	count := func(s string) (int, error) {
 		ids, err := tok.Encode(s, true)
@@ -32,13 +68,13 @@ func promptText(path string, n int) (string, error) {
 	for {
 		c, err := count(text)
 		if err != nil {
-			return "", fmt.Errorf("%s: tokenizing the prompt: %w", path, err)
+			return "", nil, fmt.Errorf("%s: tokenizing the prompt: %w", path, err)
 		}
 		if c >= n {
 			break
 		}
 		if len(text) > 1<<20 {
-			return "", fmt.Errorf("%s: the tokenizer makes too few tokens of the benchmark text", path)
+			return "", nil, fmt.Errorf("%s: the tokenizer makes too few tokens of the benchmark text", path)
 		}
 		text += benchText
 	}
@@ -55,7 +91,7 @@ func promptText(path string, n int) (string, error) {
 		}
 		if c == n {
 			if end == len(text) || text[end] == ' ' {
-				return prefix, nil
+				return prefix, tok, nil
 			}
 			if any == "" {
 				any = prefix
@@ -63,7 +99,7 @@ func promptText(path string, n int) (string, error) {
 		}
 	}
 	if any == "" {
-		return "", fmt.Errorf("%s: no prefix of the benchmark text makes exactly %d tokens", path, n)
+		return "", nil, fmt.Errorf("%s: no prefix of the benchmark text makes exactly %d tokens", path, n)
 	}
-	return strings.Clone(any), nil
+	return strings.Clone(any), tok, nil
 }

@@ -57,17 +57,17 @@ func newServer(c *config) (*server, error) {
 func (s *server) close() { s.srv.Close() }
 
 // oursPage runs one build of bench/wasm: runOurs(wasmURL, modelURL, name, promptTokens,
-// genTokens, runs) resolves to the program's JSON text.
+// genTokens, runs, noWarmup) resolves to the program's JSON text.
 const oursPage = `<!doctype html>
 <meta charset="utf-8">
 <title>attnscope wasm bench</title>
 <script src="/wasm_exec.js"></script>
 <script>
-async function runOurs(wasmURL, modelURL, name, promptTokens, genTokens, runs) {
+async function runOurs(wasmURL, modelURL, name, promptTokens, genTokens, runs, noWarmup) {
   const resp = await fetch(modelURL);
   if (!resp.ok) throw new Error(modelURL + ": HTTP " + resp.status);
   const model = new Uint8Array(await resp.arrayBuffer());
-  globalThis.attnscopeBench = {model, name, promptTokens, genTokens, runs};
+  globalThis.attnscopeBench = {model, name, promptTokens, genTokens, runs, noWarmup};
   const go = new Go();
   const {instance} = await WebAssembly.instantiateStreaming(fetch(wasmURL), go.importObject);
   await go.run(instance);
@@ -79,10 +79,12 @@ async function runOurs(wasmURL, modelURL, name, promptTokens, genTokens, runs) {
 </script>
 `
 
-// wllamaPage runs llama.cpp's wasm: runWllama(modelURL, text, promptTokens, genTokens, runs)
-// resolves to JSON text with the same fields. The text must tokenize to promptTokens tokens
-// (BOS included); each run is a fresh completion with the prompt cache off, checked against
-// the counts llama.cpp reports.
+// wllamaPage runs llama.cpp's wasm: runWllama(modelURL, text, bans, promptTokens, genTokens, runs,
+// noWarmup) resolves to JSON text with the same fields. The text must tokenize to promptTokens
+// tokens (BOS included); bans are token ids never to generate (see promptAndBans); each run is
+// a fresh completion with the prompt cache off, checked against the counts llama.cpp reports.
+// The rates are the ones llama.cpp's server reports (timings.prompt_per_second and
+// predicted_per_second), medians over the runs.
 const wllamaPage = `<!doctype html>
 <meta charset="utf-8">
 <title>wllama bench</title>
@@ -90,14 +92,14 @@ const wllamaPage = `<!doctype html>
 import { Wllama } from "/wllama/esm/index.js";
 const median = (x) => { const s = [...x].sort((a, b) => a - b); const n = s.length;
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
-window.runWllama = async (modelURL, text, promptTokens, genTokens, runs) => {
+window.runWllama = async (modelURL, text, bans, promptTokens, genTokens, runs, noWarmup) => {
   const w = new Wllama({"default": "/wllama/esm/wasm/wllama.wasm"}, {suppressNativeLog: true});
   await w.loadModelFromUrl(modelURL, {n_threads: 1, n_ctx: promptTokens + genTokens + 16,
     n_batch: promptTokens, n_ubatch: promptTokens, useCache: false});
   const pp = [], tg = [];
-  for (let r = 0; r <= runs; r++) {
+  for (let r = noWarmup ? 1 : 0; r <= runs; r++) {
     const res = await w.createCompletion({prompt: text, max_tokens: genTokens, temperature: 0,
-      ignore_eos: true, cache_prompt: false, seed: 1});
+      ignore_eos: true, cache_prompt: false, seed: 1, logit_bias: bans.map((id) => [id, false])});
     const t = res.timings;
     if (!t) throw new Error("wllama returned no timings");
     if (t.prompt_n !== promptTokens) throw new Error("wllama evaluated " + t.prompt_n +
