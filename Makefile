@@ -61,21 +61,20 @@ view: build
 	@scripts/deps.sh $(DEPS_VIEW)
 	$(GO) build -tags ebiten -o $(BIN)/attnscope-view ./cmd/attnscope-view
 
-# Go benchmarks of the engine (kernels SIMD vs plain side by side, models), then a table of
-# attnscope bench on synthetic models (BENCH_PRESETS, default s15m s110m; files in BENCH_DIR,
-# default /tmp/attnscope-bench) for F32, Q8_0 and Q4_0 on 1 and 2 threads.
+# Go benchmarks of the engine with the SIMD/plain ratio of every kernel, a table of attnscope
+# bench on synthetic models (BENCH_PRESETS, default s15m s110m; BENCH_TYPES f32 q8_0 q4_0; files
+# in BENCH_DIR, default /tmp/attnscope-bench) on 1 and 2 threads, then the kernels and the engine
+# compiled to wasm in Node and headless Chromium, with and without GOEXPERIMENT=simd
+# (BENCH_WASM="node chromium", empty skips; BENCH_WASM_PRESETS, default s15m). See scripts/bench.sh.
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./engine/...
-	@set -e; dir=$${BENCH_DIR:-/tmp/attnscope-bench}; mkdir -p "$$dir"; \
-	printf '\n%-6s %-5s %-7s %10s %10s %13s %s\n' model type threads pp128_tok_s tg64_tok_s peak_rss_MiB simd; \
-	for p in $${BENCH_PRESETS:-s15m s110m}; do for t in f32 q8_0 q4_0; do \
-	  f="$$dir/$$p-$$t.gguf"; [ -f "$$f" ] || $(BIN)/attnscope synth --preset $$p --type $$t -o "$$f" >/dev/null; \
-	  for th in 1 2; do \
-	    j=$$($(BIN)/attnscope bench --model "$$f" --prompt-tokens 128 --gen-tokens 64 --threads $$th --json); \
-	    field() { echo "$$j" | sed -n "s/.*\"$$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }; \
-	    printf '%-6s %-5s %-7s %10.1f %10.1f %13.1f %s\n' $$p $$t $$th $$(field pp_tok_s) $$(field tg_tok_s) \
-	      $$(awk "BEGIN{print $$(field peak_rss_bytes)/1048576}") $$(field simd); \
-	  done; done; done
+	GO=$(GO) BIN=$(BIN) BENCHTIME=$(BENCHTIME) scripts/bench.sh
+
+# The engine in the page beside llama.cpp in the page (npm's @wllama/wllama, fetched into
+# .build), one thread each, in headless Chromium; BENCH_PRESETS and BENCH_TYPES choose the
+# models (default s15m s110m, q8_0 q4_0). See scripts/bench-peers.sh.
+.PHONY: bench-peers
+bench-peers: build
+	GO=$(GO) BIN=$(BIN) scripts/bench-peers.sh
 
 # Each fuzz target for a bounded time.
 fuzz:
