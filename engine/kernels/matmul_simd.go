@@ -14,7 +14,7 @@ func matMulLanesSIMD(dst []float32, ldd int, w, x []float32, c int) int {
 	rows, n := len(w)/c, len(x)/c
 	n2 := n &^ 1
 	var lo, hi [8][8]float32
-	var q [4]float32
+	var q [8][4]float32
 	for i := 0; i < n2; i += 2 {
 		x0 := x[i*c : (i+1)*c]
 		x1 := x[(i+1)*c : (i+2)*c]
@@ -24,10 +24,12 @@ func matMulLanesSIMD(dst []float32, ldd int, w, x []float32, c int) int {
 			tile42(&hi, w[r*c:(r+4)*c], x0, x1, c, 8)
 			for e := range lo {
 				h := archsimd.LoadFloat32x8Array(&lo[e]).Add(archsimd.LoadFloat32x8Array(&hi[e]))
-				h.GetLo().Add(h.GetHi()).StoreArray(&q)
-				archsimd.ClearAVXUpperBits()
+				h.GetLo().Add(h.GetHi()).StoreArray(&q[e])
+			}
+			archsimd.ClearAVXUpperBits()
+			for e := range q {
 				// Entry e is row r+e/2, input i+e%2.
-				dst[(i+e%2)*ldd+r+e/2] = (q[0] + q[2]) + (q[1] + q[3])
+				dst[(i+e%2)*ldd+r+e/2] = (q[e][0] + q[e][2]) + (q[e][1] + q[e][3])
 			}
 		}
 		for ; r < rows; r++ {

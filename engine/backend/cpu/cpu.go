@@ -233,11 +233,14 @@ func ensureWorkers(n int) {
 func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, n, r0, r1 int) {
 	cols := w.cols
 	if qx != nil {
-		ab := len(qx) / n
-		for r := r0; r < r1; r++ {
-			row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
+		// Blocks of rows that stay in the cache while every input passes them, each block
+		// times each input with VecDotRows (VecDot's bits, several rows side by side).
+		ab, rb := len(qx)/n, w.rowBytes
+		step := max(8, (16<<10)/rb&^7)
+		for r := r0; r < r1; r += step {
+			re := min(r+step, r1)
 			for i := 0; i < n; i++ {
-				dst[i*w.rows+r] = kernels.VecDot(w.t, row, qx[i*ab:(i+1)*ab], cols)
+				kernels.VecDotRows(w.t, dst[i*w.rows+r:i*w.rows+re], w.data[r*rb:re*rb], qx[i*ab:(i+1)*ab], cols)
 			}
 		}
 		return
