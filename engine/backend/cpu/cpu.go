@@ -183,11 +183,24 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 	wg := wgPool.Get().(*sync.WaitGroup)
 	wg.Add(parts - 1)
 	for p := 1; p < parts; p++ {
-		workers <- job{b: b, dst: dst, w: cw, x: x, qx: qx, n: n, r0: cw.rows * p / parts, r1: cw.rows * (p + 1) / parts, wg: wg}
+		workers <- job{b: b, dst: dst, w: cw, x: x, qx: qx, n: n, r0: split(cw.rows, p, parts), r1: split(cw.rows, p+1, parts), wg: wg}
 	}
-	b.rowsRange(dst, cw, x, qx, n, 0, cw.rows/parts)
+	b.rowsRange(dst, cw, x, qx, n, 0, split(cw.rows, 1, parts))
 	wg.Wait()
 	wgPool.Put(wg)
+}
+
+// split is where part p of parts begins in rows rows: boundaries fall on multiples of 8 where
+// the rows allow (the vector kernels take rows in groups of four or eight), the last part ends
+// at rows.
+func split(rows, p, parts int) int {
+	if p >= parts {
+		return rows
+	}
+	if rows >= 8*parts {
+		return rows * p / parts &^ 7
+	}
+	return rows * p / parts
 }
 
 // job is one part of a product, run by a worker.
