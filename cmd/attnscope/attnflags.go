@@ -154,7 +154,7 @@ func f32m(x [][]float32) [][]f32 {
 // collector is held to heapRoom of it, leaving the rest to the program's code and the runtime.
 const (
 	headroom = 64 << 20
-	heapRoom = 48 << 20
+	heapRoom = 40 << 20
 )
 
 // limitMemory gives the garbage collector a soft limit of the weights, the session's KV cache at
