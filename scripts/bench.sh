@@ -5,7 +5,8 @@
 #  2. attnscope bench on synthetic models: BENCH_PRESETS (s15m s110m) × BENCH_TYPES
 #     (f32 q8_0 q4_0) × 1 and 2 threads, pp128/tg64 tok/s.
 #  3. The kernel benchmarks compiled to wasm, in Node, with their SIMD/plain ratios (the target:
-#     3× for the F32 and Q8_0 matrix-vector kernels, MatVecLanes and MatVecQLanes/Q8_0).
+#     3× for the F32 and Q8_0 matrix-vector kernels: MatVecLanes, and MatVecQLanes/Q8_0 (the
+#     default f32 compute) and VecDotRows/Q8_0 (--compute ggml) for Q8_0).
 #  4. bench/wasm on the same model files (BENCH_WASM_PRESETS, default s15m) in Node and in
 #     headless Chromium (BENCH_WASM="node chromium"; empty skips 3 and 4), built with and without
 #     GOEXPERIMENT=simd, BENCH_WASM_RUNS runs each (default 1, no warm-up: wasm is slow).
@@ -56,7 +57,7 @@ GOOS=js GOARCH=wasm $GO test -exec="$WASM_EXEC/go_js_wasm_exec" -run='^$' \
 	-bench="${BENCH_WASM_KERNELS:-MatVec|MatMul|VecDot|DotLanes|DotBlocked|Dequantize|SoftmaxChunked|AttentionRow}" \
 	-benchtime="$BENCHTIME_WASM" ./engine/kernels 2>&1 |
 	"$BUILD/ratios" --title "wasm kernels, SIMD vs plain Go (one binary, kernels.UseSIMD)" \
-		--want MatVecLanes=3 --want MatVecQLanes/Q8_0=3
+		--want MatVecLanes=3 --want MatVecQLanes/Q8_0=3 --want VecDotRows/Q8_0=3
 
 args=()
 for r in $WASM; do
