@@ -56,6 +56,7 @@ const CaptureAuto = "auto"
 // Bounds of capture.
 const (
 	DefaultExactLimit = 4096     // tokens of exact capture
+	MaxExactBytes     = 2 << 30  // exact rows any capture holds
 	AutoExactBytes    = 64 << 20 // exact rows auto capture holds before it pools
 	PoolBytes         = 24 << 20 // all pooled maps together, unless PoolCells says otherwise
 	MaxRows           = 64       // whole rows a pooled trace keeps
@@ -178,6 +179,9 @@ func (s *Session) prepareCapture(n int) error {
 		if n > s.exactLimit() {
 			return fmt.Errorf("exact attention capture holds at most %d tokens, the sequence has %d: capture pooled (or none)", s.exactLimit(), n)
 		}
+		if b := s.exactBytes(n); b > MaxExactBytes {
+			return fmt.Errorf("exact attention capture of %d tokens would hold %.1f GiB of rows (at most %d GiB): capture pooled (or none)", n, float64(b)/(1<<30), MaxExactBytes>>30)
+		}
 	case CaptureAuto:
 		if t.Capture == trace.CaptureExact && n > s.autoExactTokens() {
 			if err := s.poolHeld(); err != nil {
@@ -191,18 +195,25 @@ func (s *Session) prepareCapture(n int) error {
 	return nil
 }
 
+// exactBytes is what the exact rows of a sequence of n tokens take: per layer and head
+// n(n+1)/2 probabilities for a causal model, n² for an encoder.
+func (s *Session) exactBytes(n int) float64 {
+	cfg := s.M.Config()
+	per := float64(n) * float64(n+1) / 2
+	if !cfg.Causal {
+		per = float64(n) * float64(n)
+	}
+	return 4 * per * float64(cfg.NLayer) * float64(cfg.NHead)
+}
+
 // autoExactTokens is the longest sequence auto capture keeps exact: at most the exact limit,
 // and no more rows than AutoExactBytes hold.
 func (s *Session) autoExactTokens() int {
-	cfg := s.M.Config()
-	maps := float64(cfg.NLayer) * float64(cfg.NHead)
-	// A causal sequence of n tokens holds n(n+1)/2 probabilities per map, an encoder's n².
-	per := 4 * maps / 2
-	if !cfg.Causal {
-		per = 4 * maps
+	n := 1
+	for n < s.exactLimit() && s.exactBytes(n+1) <= AutoExactBytes {
+		n++
 	}
-	n := int(math.Sqrt(float64(AutoExactBytes) / per))
-	return min(n, s.exactLimit())
+	return n
 }
 
 // poolHeld switches the trace from exact rows to pooled maps, pooling the rows it holds and
