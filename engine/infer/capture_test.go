@@ -46,16 +46,20 @@ func openStories(t *testing.T) *infer.Loaded {
 // to 1e-5.
 func TestPooledEqualsPooledExact(t *testing.T) {
 	l := openStories(t)
-	for _, want := range []int{40, 600} {
+	for _, c := range []struct {
+		want, window int
+		global       []int
+	}{{40, 0, nil}, {600, 0, nil}, {600, 50, []int{0, 300}}} {
+		want := c.want
 		text := longText(t, l, want)
-		exact := l.NewSession(infer.Options{Mode: trace.CaptureExact})
+		exact := l.NewSession(infer.Options{Mode: trace.CaptureExact, Window: c.window, Global: c.global})
 		ids, eb, err := exact.Prefill(text, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		n := len(ids)
 		rows := []int{0, 17, n - 1}
-		pooled := l.NewSession(infer.Options{Mode: trace.CapturePooled, Rows: rows, PoolCells: 100})
+		pooled := l.NewSession(infer.Options{Mode: trace.CapturePooled, Rows: rows, PoolCells: 100, Window: c.window, Global: c.global})
 		_, pb, err := pooled.Prefill(text, false)
 		if err != nil {
 			t.Fatal(err)
@@ -100,7 +104,7 @@ func TestPooledEqualsPooledExact(t *testing.T) {
 			if n > 512 && li > 0 {
 				tol = 1e-5
 			}
-			t.Logf("%d tokens, layer %d: pooled vs pooled exact: mean %.3g, max %.3g; rows %.3g", n, li, worstMean, worstMax, worstRow)
+			t.Logf("%d tokens, window %d, layer %d: pooled vs pooled exact: mean %.3g, max %.3g; rows %.3g", n, c.window, li, worstMean, worstMax, worstRow)
 			if worstMean > tol || worstMax > tol || worstRow > tol {
 				t.Errorf("%d tokens, layer %d: pooled capture differs from pooling the exact maps: mean %.3g, max %.3g, rows %.3g (limit %g)", n, li, worstMean, worstMax, worstRow, tol)
 			}

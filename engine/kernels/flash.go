@@ -55,6 +55,23 @@ func (m *Mask) span(p, nKeys int) (lo, hi, end int) {
 	return lo, hi, end
 }
 
+// VisibleRange returns the smallest run of keys [lo, hi) of nKeys that holds every key the query
+// at position p sees (its window, and the global keys before its causal end).
+func (m *Mask) VisibleRange(p, nKeys int) (lo, hi int) {
+	lo, hi, end := m.span(p, nKeys)
+	if lo >= hi {
+		lo, hi = end, 0 // no window run
+	}
+	if n := sort.SearchInts(m.Global, end); n > 0 { // the global keys below end: Global[:n]
+		lo = min(lo, m.Global[0])
+		hi = max(hi, m.Global[n-1]+1)
+	}
+	if lo >= hi {
+		return 0, 0
+	}
+	return lo, hi
+}
+
 // Visible reports whether the query at position p sees key j (of nKeys).
 func (m *Mask) Visible(p, j, nKeys int) bool {
 	lo, hi, end := m.span(p, nKeys)

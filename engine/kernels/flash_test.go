@@ -213,6 +213,33 @@ func TestMaskVisible(t *testing.T) {
 	}
 }
 
+// VisibleRange is the tightest range around the visible keys.
+func TestMaskVisibleRange(t *testing.T) {
+	for _, fm := range flashMasks {
+		for _, nKeys := range []int{1, 5, 100, 150} {
+			for p := 0; p < nKeys; p++ {
+				lo, hi := fm.mask.VisibleRange(p, nKeys)
+				first, last := -1, -1
+				for j := 0; j < nKeys; j++ {
+					if fm.mask.Visible(p, j, nKeys) {
+						if first < 0 {
+							first = j
+						}
+						last = j
+					}
+				}
+				want := [2]int{first, last + 1}
+				if first < 0 {
+					want = [2]int{0, 0}
+				}
+				if [2]int{lo, hi} != want {
+					t.Fatalf("%s, %d keys, query %d: VisibleRange [%d, %d), visible keys span [%d, %d)", fm.name, nKeys, p, lo, hi, want[0], want[1])
+				}
+			}
+		}
+	}
+}
+
 func TestFlashBadLengths(t *testing.T) {
 	r := newRand(74)
 	c := newFlashCase(r, 10, 4, 8, kernels.Mask{Causal: true})

@@ -175,9 +175,12 @@ func (a *attnJob) head(h int, sc *scratch) {
 		if a.pool == nil {
 			continue
 		}
-		// Tile by tile: only the keys the row can see, in pieces of at most poolPiece.
-		for j0 := 0; j0 < nKeys; j0 += poolPiece {
-			j1 := min(nKeys, j0+poolPiece)
+		// Piece by piece over the run of keys the row can see (hidden keys add nothing to a
+		// pooled map), so that a sliding window costs O(window) per row here too.
+		lo, hi := a.mask.VisibleRange(pos, a.total)
+		hi = min(hi, nKeys)
+		for j0 := lo; j0 < hi; j0 += poolPiece {
+			j1 := min(hi, j0+poolPiece)
 			piece := sc.probs[:j1-j0]
 			kernels.FlashProbs(piece, kh, i, j0, j1, sc.rowMax[i], sc.rowSum[i], sc.work)
 			a.pool(a.layer, h, pos, j0, piece)

@@ -36,7 +36,8 @@ type captured struct {
 	pool map[[2]int][]float64 // (head, pos) → row assembled from pieces
 }
 
-func capture(b *Batch, nh int) *captured {
+// capture records what b's sinks receive; pooled pieces are laid into rows of total keys.
+func capture(b *Batch, total int) *captured {
 	c := &captured{rows: map[[3]int][]float32{}, pool: map[[2]int][]float64{}}
 	var mu sync.Mutex
 	b.Attn = func(layer, head, pos int, probs []float32) {
@@ -49,11 +50,14 @@ func capture(b *Batch, nh int) *captured {
 		mu.Lock()
 		defer mu.Unlock()
 		k := [2]int{head, pos}
-		if next[k] != j0 {
+		if j0 < next[k] {
 			panic("pool pieces out of order")
 		}
-		for _, p := range probs {
-			c.pool[k] = append(c.pool[k], float64(p))
+		if c.pool[k] == nil {
+			c.pool[k] = make([]float64, total)
+		}
+		for j, p := range probs {
+			c.pool[k][j0+j] = float64(p)
 		}
 		next[k] = j0 + len(probs)
 	}
@@ -80,7 +84,7 @@ func TestSelfAttentionTiledMatchesExact(t *testing.T) {
 						flashMinKeys = 0
 					}
 					b := &Batch{Window: win.w, Global: win.g}
-					c := capture(b, cfg.NHead)
+					c := capture(b, total)
 					b.AttnRows = []int{pos0, total - 1}
 					out := make([]float32, len(q))
 					SelfAttention(cfg, 0, out, q, cache, pos0, n, b)
