@@ -367,6 +367,9 @@ func (s *Session) Eval(ids []int32, toks []trace.Token, allLogits bool) (*model.
 		return nil, s.err
 	}
 	pos := s.Cache.Len()
+	if pos+len(ids) > s.Cache.Capacity() {
+		return nil, fmt.Errorf("%w: %d tokens do not fit in a context of %d", model.ErrContext, pos+len(ids), s.Cache.Capacity())
+	}
 	if err := s.prepareCapture(pos + len(ids)); err != nil {
 		return nil, err
 	}
