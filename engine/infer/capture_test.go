@@ -1,6 +1,7 @@
 package infer_test
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -213,6 +214,13 @@ func TestExactCaptureLimitAndBadOptions(t *testing.T) {
 	}
 	if s.Cache.Len() != 0 {
 		t.Errorf("a refused evaluation left %d positions in the cache", s.Cache.Len())
+	}
+	p := l.NewSession(infer.Options{Context: 4, Mode: trace.CapturePooled})
+	if _, err := p.Eval([]int32{1, 2, 3, 4, 5}, make([]trace.Token, 5), false); !errors.Is(err, model.ErrContext) {
+		t.Errorf("pooled session over its context: %v", err)
+	}
+	if n := p.Trace.Pooled[0][0].N; n != 0 {
+		t.Errorf("a refused evaluation grew the pooled maps to %d tokens", n)
 	}
 	for _, o := range []infer.Options{
 		{Mode: "sparse"},
