@@ -68,7 +68,7 @@ var shipped = []struct {
 	probe      [2]string // a prompt and its answer
 }{
 	{"reverse.gguf", "reverse", 16, 0.99, "mirror", 0.2, [2]string{"hello=", "olleh"}},
-	{"sort.gguf", "sort", 10, 0.99, "", 0, [2]string{"dcab=", "abcd"}},
+	{"sort.gguf", "sort", 16, 0.99, "", 0, [2]string{"dcab=", "abcd"}},
 	{"brackets.gguf", "brackets", 16, 0.99, "bracket-match", 0.3, [2]string{"([{=", "}])"}},
 	{"induction.gguf", "induction", 16, 0.8, "induction", 0.8, [2]string{"qwertyuiopqwer", "tyuiop"}},
 }
