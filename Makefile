@@ -96,9 +96,9 @@ TRAIN := $(BIN)/attnscope train --shards 2
 .PHONY: models
 models: build
 	$(BIN)/attnscope train --task reverse --steps 8000 --max-len 16 --shards 2 --log-every 500 --eval 1000 -o models/reverse.gguf
-	$(TRAIN) --task sort --steps 5000 --max-len 10 --log-every 250 --eval 1000 -o models/.sort-stage1.gguf
-	$(TRAIN) --task sort --steps 2000 --lr 1e-3 --warmup 50 --seed 2 --max-len 10 --log-every 250 --eval 1000 --init models/.sort-stage1.gguf -o models/.sort-stage2.gguf
-	$(BIN)/attnscope train --task sort --steps 3000 --lr 5e-4 --warmup 50 --seed 3 --max-len 10 --shards 2 --log-every 500 --eval 1000 --init models/.sort-stage2.gguf -o models/sort.gguf
+	$(TRAIN) --task sort --steps 8000 --max-len 16 --log-every 250 --eval 1000 -o models/.sort-stage1.gguf
+	$(TRAIN) --task sort --steps 2000 --lr 1e-3 --warmup 50 --seed 2 --max-len 16 --log-every 250 --eval 1000 --init models/.sort-stage1.gguf -o models/.sort-stage2.gguf
+	$(BIN)/attnscope train --task sort --steps 3000 --lr 5e-4 --warmup 50 --seed 3 --max-len 16 --shards 2 --log-every 500 --eval 1000 --init models/.sort-stage2.gguf -o models/sort.gguf
 	$(BIN)/attnscope train --task brackets --steps 4000 --max-len 16 --shards 2 --log-every 250 --eval 1000 -o models/brackets.gguf
 	$(BIN)/attnscope train --task induction --arch llama --steps 3000 --max-len 16 --shards 2 --log-every 250 --eval 500 -o models/induction.gguf
 	rm -f models/.sort-stage1.gguf models/.sort-stage2.gguf
