@@ -18,10 +18,12 @@ import (
 //	  for i in 0…cols−1: acc[i mod 16] = fma(float32(q_i)·d_block(i), x[i], acc[i mod 16])
 //	  dst[r] = reduce16(acc)
 //
-// It reports false, and does nothing, for other types or when len(x) is not a multiple of 32.
+// It reports false, and does nothing, for other types, when len(x) is not a multiple of 32, and
+// on arm64, whose vector MatVecLanes after Dequantize is faster than this kernel's plain
+// version (elsewhere without AVX2 the plain version costs what dequantizing first does).
 func MatVecQLanes(t quant.Type, dst []float32, w []byte, x []float32) bool {
 	c := len(x)
-	if c == 0 || c%qk != 0 || (t != quant.Q8_0 && t != quant.Q4_0) {
+	if c == 0 || c%qk != 0 || (t != quant.Q8_0 && t != quant.Q4_0) || simdLevel == simdNEON {
 		return false
 	}
 	nb := c / qk
