@@ -108,7 +108,7 @@ func BenchmarkMatVecQLanes(b *testing.B) {
 	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
 		for _, shape := range [][2]int{{768, 288}, {288, 768}, {2048, 768}, {32000, 288}} {
 			rows, c := shape[0], shape[1]
-			w := randomRow(67, rows*c/32, qBlockBytes(typ))
+			w := quantized(typ, rows*c)
 			x := normal(newRand(68), c, 1)
 			dst := make([]float32, rows)
 			b.Run(fmt.Sprintf("%s/%dx%d", typ, rows, c), func(b *testing.B) {
@@ -145,4 +145,14 @@ func TestF16ScaleAllValues(t *testing.T) {
 			t.Fatalf("%#04x: %x, quant.F16ToF32 %x", h, math.Float32bits(got), math.Float32bits(want))
 		}
 	}
+}
+
+// quantized returns n normal values quantized to typ: weights as a model holds them (every
+// block scale normal), for the benchmarks.
+func quantized(typ quant.Type, n int) []byte {
+	w := make([]byte, n/32*qBlockBytes(typ))
+	if err := quant.Quantize(typ, w, normal(newRand(uint64(n)), n, 1)); err != nil {
+		panic(err)
+	}
+	return w
 }

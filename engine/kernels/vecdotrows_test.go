@@ -87,7 +87,7 @@ func BenchmarkVecDotRows(b *testing.B) {
 	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
 		for _, shape := range [][2]int{{768, 288}, {2048, 768}, {32000, 288}} {
 			rows, n := shape[0], shape[1]
-			w := randomRow(71, rows*n/32, qBlockBytes(typ))
+			w := quantized(typ, rows*n)
 			act := activations(72, n)
 			dst := make([]float32, rows)
 			b.Run(fmt.Sprintf("%s/%dx%d", typ, rows, n), func(b *testing.B) {
