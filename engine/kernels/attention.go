@@ -64,6 +64,10 @@ func dotLanesStrided(p, v []float32, stride, base int, padded bool) float32 {
 		n = len(p)
 	}
 	for j := 0; j < n; j++ {
+		if unfused {
+			acc[j&15] += float32(p[j] * v[j*stride+base])
+			continue
+		}
 		r, ok := fmaFast(p[j], v[j*stride+base], acc[j&15])
 		if !ok {
 			r = FMA32(p[j], v[j*stride+base], acc[j&15])
@@ -83,6 +87,10 @@ func dotBlockedStrided(p, v []float32, stride, base int) float32 {
 	n := len(p) &^ 63
 	for j := 0; j < n; j++ {
 		g := j & 63
+		if unfused {
+			acc[g>>4][g&15] += float32(p[j] * v[j*stride+base])
+			continue
+		}
 		r, ok := fmaFast(p[j], v[j*stride+base], acc[g>>4][g&15])
 		if !ok {
 			r = FMA32(p[j], v[j*stride+base], acc[g>>4][g&15])

@@ -78,6 +78,9 @@ func reduce16(x *[16]float32) float32 {
 //	s = reduce16(acc); for the tail: s = fma(a[i], b[i], s)
 func DotLanes(a, b []float32) float32 {
 	checkLen("DotLanes", len(a), len(b))
+	if wasmFloatSIMD {
+		return dotLanesF32x4(a, b)
+	}
 	if simdLevel != 0 {
 		return dotLanesSIMD(a, b)
 	}
@@ -91,6 +94,10 @@ func dotLanesPlain(a, b []float32) float32 {
 	for i := 0; i < n; i += 16 {
 		x, y := a[i:i+16:i+16], b[i:i+16:i+16]
 		for l := range acc {
+			if unfused {
+				acc[l] += float32(x[l] * y[l])
+				continue
+			}
 			v, ok := fmaFast(x[l], y[l], acc[l])
 			if !ok {
 				v = FMA32(x[l], y[l], acc[l])
@@ -125,6 +132,10 @@ func dotBlockedPlain(a, b []float32) float32 {
 		for j := range acc {
 			x, y := a[i+16*j:i+16*j+16:i+16*j+16], b[i+16*j:i+16*j+16:i+16*j+16]
 			for l := range acc[j] {
+				if unfused {
+					acc[j][l] += float32(x[l] * y[l])
+					continue
+				}
 				v, ok := fmaFast(x[l], y[l], acc[j][l])
 				if !ok {
 					v = FMA32(x[l], y[l], acc[j][l])

@@ -44,6 +44,10 @@ func MatVecQLanes(t quant.Type, dst []float32, w []byte, x []float32) bool {
 	}
 	rb := nb * bs
 	for r := r0; r < len(dst); r++ {
+		if wasmFloatSIMD {
+			dst[r] = dotQLanesF32x4(t, w[r*rb:(r+1)*rb], x)
+			continue
+		}
 		dst[r] = dotQLanesPlain(t, w[r*rb:(r+1)*rb], x)
 	}
 	return true
@@ -73,6 +77,10 @@ func dotQLanesPlain(t quant.Type, row []byte, x []float32) float32 {
 		xb := x[b*qk : (b+1)*qk : (b+1)*qk]
 		for j := range v {
 			l := j & 15
+			if unfused {
+				acc[l] += float32(v[j] * xb[j])
+				continue
+			}
 			s, ok := fmaFast(v[j], xb[j], acc[l])
 			if !ok {
 				s = FMA32(v[j], xb[j], acc[l])

@@ -1,0 +1,42 @@
+//go:build goexperiment.simd
+
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/attnscope/attnscope/engine/quant"
+)
+
+// The v128 float kernels give the unfused plain loops' bits (run with GOOS=js GOARCH=wasm and
+// go_js_wasm_exec).
+func TestF32x4MatchesPlain(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 15, 16, 17, 64, 288, 771} {
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64()*3)
+		}
+		if g, w := dotLanesF32x4(a, b), dotLanesPlain(a, b); math.Float32bits(g) != math.Float32bits(w) {
+			t.Errorf("n=%d: dotLanesF32x4 %g, plain %g", n, g, w)
+		}
+	}
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
+		for _, cols := range []int{32, 288, 768} {
+			x := make([]float32, cols)
+			for i := range x {
+				x[i] = float32(r.NormFloat64() * 2)
+			}
+			rb, _ := quant.RowBytes(typ, cols)
+			row := make([]byte, rb)
+			if err := quant.Quantize(typ, row, x); err != nil {
+				t.Fatal(err)
+			}
+			if g, w := dotQLanesF32x4(typ, row, x), dotQLanesPlain(typ, row, x); math.Float32bits(g) != math.Float32bits(w) {
+				t.Errorf("%s cols=%d: dotQLanesF32x4 %g, plain %g", typ, cols, g, w)
+			}
+		}
+	}
+}

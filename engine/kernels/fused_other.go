@@ -1,0 +1,7 @@
+//go:build !wasm
+
+package kernels
+
+// unfused is false natively: every lane step is a correctly rounded fused multiply-add, as in
+// llama.cpp's CPU kernels (see fused_wasm.go for the browser).
+const unfused = false
