@@ -9,7 +9,8 @@ const (
 )
 
 // SIMD names the vector instruction set the kernels use on this machine: "avx512", "avx2",
-// "neon" (arm64: the float32 dot products and MatVecLanes), "simd128-int" (WebAssembly: only the quantized kernels, VecDot and Dequantize) or "none"
+// "neon" (arm64: the float32 dot products and MatVecLanes), "simd128" (WebAssembly: the
+// quantized kernels, VecDot and Dequantize, and the unfused float lane loops) or "none"
 // (plain Go: another architecture, a CPU without AVX2 and FMA, or a build without the simd
 // experiment).
 func SIMD() string {
@@ -22,7 +23,7 @@ func SIMD() string {
 		return "neon"
 	}
 	if quantSIMD {
-		return "simd128-int" // WebAssembly: the quantized kernels only (no fused multiply-add)
+		return "simd128" // WebAssembly: integer kernels and unfused float lanes (no fused multiply-add)
 	}
 	return "none"
 }
