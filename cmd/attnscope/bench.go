@@ -2,20 +2,17 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
+	"github.com/attnscope/attnscope/internal/benchrun"
 	"io"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/attnscope/attnscope/engine/backend/cuda"
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/kernels"
-	"github.com/attnscope/attnscope/engine/model"
 )
 
 func init() {
@@ -39,8 +36,6 @@ type benchResult struct {
 }
 
 // benchText is tokenized and repeated to make the prompt.
-const benchText = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends. One day, she found a shiny red ball under a big tree. "
-
 func cmdBench(args []string, stdout io.Writer) error {
 	fs := newFlags("bench")
 	var mf modelFlags
@@ -80,14 +75,14 @@ func cmdBench(args []string, stdout io.Writer) error {
 	if need := *promptTokens + *genTokens; need > nCtx {
 		return fmt.Errorf("%w: %d prompt tokens + %d generated = %d, context %d tokens", infer.ErrTooLong, *promptTokens, *genTokens, need, nCtx)
 	}
-	prompt, err := benchPrompt(l, *promptTokens)
+	prompt, err := benchrun.Prompt(l, *promptTokens)
 	if err != nil {
 		return err
 	}
 
 	var pp, tg []float64
 	for r := 0; r <= *runs; r++ { // run 0 warms up
-		p, g, err := benchRun(m, nCtx, prompt, *genTokens)
+		p, g, err := benchrun.Run(m, nCtx, prompt, *genTokens)
 		if err != nil {
 			return err
 		}
@@ -95,7 +90,7 @@ func cmdBench(args []string, stdout io.Writer) error {
 			pp, tg = append(pp, p), append(tg, g)
 		}
 	}
-	res := benchResult{PPTokS: median(pp), TGTokS: median(tg), Threads: mf.threads, PeakRSSBytes: peakRSS(),
+	res := benchResult{PPTokS: benchrun.Median(pp), TGTokS: benchrun.Median(tg), Threads: mf.threads, PeakRSSBytes: peakRSS(),
 		Model: mf.model, PromptTokens: *promptTokens, GenTokens: *genTokens, Runs: *runs, Compute: mf.compute, SIMD: kernels.SIMD(), Backend: m.Backend().Name()}
 	if g, ok := m.Backend().(*cuda.Backend); ok {
 		res.Device = g.Info().Name
@@ -106,62 +101,6 @@ func cmdBench(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s: pp%d %.1f tok/s, tg%d %.1f tok/s, %d threads, compute %s, simd %s, peak RSS %.1f MiB (median of %d runs)\n",
 		mf.model, *promptTokens, res.PPTokS, *genTokens, res.TGTokS, res.Threads, res.Compute, res.SIMD, float64(res.PeakRSSBytes)/(1<<20), *runs)
 	return nil
-}
-
-// benchPrompt returns n token ids: the tokenizer's special prefix (BOS) and benchText repeated.
-func benchPrompt(l *infer.Loaded, n int) ([]int32, error) {
-	text := benchText
-	for {
-		ids, err := l.Tok.Encode(text, true)
-		if err != nil {
-			return nil, fmt.Errorf("tokenizing the benchmark prompt: %w", err)
-		}
-		if len(ids) >= n {
-			return ids[:n], nil
-		}
-		if len(text) > 1<<20 {
-			return nil, errors.New("the tokenizer makes too few tokens of the benchmark text")
-		}
-		text += benchText
-	}
-}
-
-// benchRun evaluates the prompt in one batch on an empty cache, then generates gen tokens
-// greedily one by one, and returns both rates in tokens/s.
-func benchRun(m model.Model, nCtx int, prompt []int32, gen int) (pp, tg float64, err error) {
-	cache := model.NewCache(m.Config(), nCtx)
-	b := &model.Batch{Tokens: prompt, Cache: cache}
-	start := time.Now()
-	if err := m.Eval(b); err != nil {
-		return 0, 0, err
-	}
-	pp = float64(len(prompt)) / time.Since(start).Seconds()
-	if gen == 0 {
-		return pp, 0, nil
-	}
-	next := []int32{infer.Argmax(b.Logits)}
-	step := &model.Batch{Tokens: next, Cache: cache}
-	start = time.Now()
-	for i := 0; i < gen; i++ {
-		if err := m.Eval(step); err != nil {
-			return 0, 0, err
-		}
-		next[0] = infer.Argmax(step.Logits)
-	}
-	tg = float64(gen) / time.Since(start).Seconds()
-	return pp, tg, nil
-}
-
-func median(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	s := slices.Clone(x)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // peakRSS is the process's peak resident set size from /proc/self/status (VmHWM), or 0 where

@@ -40,14 +40,3 @@ func TestBenchBadInput(t *testing.T) {
 		}
 	}
 }
-
-func TestMedian(t *testing.T) {
-	for _, c := range []struct {
-		x    []float64
-		want float64
-	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
-		if got := median(c.x); got != c.want {
-			t.Errorf("median(%v) = %g, want %g", c.x, got, c.want)
-		}
-	}
-}
