@@ -177,3 +177,87 @@ func TestRoPEPanics(t *testing.T) {
 	mustPanic(t, "kernels: RoPE.Thetas", func() { r.Apply(make([]float32, 8), 1, make([]float32, 3)) })
 	mustPanic(t, "kernels: RoPE.Thetas", func() { r.Thetas(make([]float32, 8), 1) })
 }
+
+// Table and Rotate give Apply's results bit for bit, and the table holds the cosines and sines
+// of Thetas' angles.
+func TestRoPETableRotate(t *testing.T) {
+	r := newRand(33)
+	var positions []int
+	for p := 0; p < 300; p++ {
+		positions = append(positions, p)
+	}
+	for p := 300; p < 70000; p = p*9/8 + 1 {
+		positions = append(positions, p)
+	}
+	positions = append(positions, 1<<20, 1<<24-1, 1<<24, 1<<24+1, 1<<28)
+	var checked int
+	for _, dims := range []int{2, 4, 6, 10, 16, 32, 64, 80, 128} {
+		for _, neox := range []bool{false, true} {
+			for _, scale := range []float32{0, 1, 0.25, 0.5, 1.5, 2, 4, 8, 32} {
+				for _, base := range []float32{10000, 500000, 1e6} {
+					rp := kernels.RoPE{Dims: dims, Base: base, Scale: scale, NeoX: neox}
+					headDim := dims + 2*(dims%3) // sometimes a partial rotation
+					for j := 0; j < len(positions); j += 1 + r.IntN(4) {
+						pos0 := positions[j]
+						n := 1 + r.IntN(3)
+						tab := make([]float32, n*dims)
+						rp.Table(tab, pos0, n)
+						th := make([]float32, dims/2)
+						for p := 0; p < n; p++ {
+							cs := tab[p*dims : (p+1)*dims]
+							rp.Thetas(th, pos0+p)
+							for i, a := range th {
+								c, s := float32(math.Cos(float64(a))), float32(math.Sin(float64(a)))
+								if math.Float32bits(cs[2*i]) != math.Float32bits(c) || math.Float32bits(cs[2*i+1]) != math.Float32bits(s) {
+									t.Fatalf("%+v pos %d pair %d: table (%g, %g), want (%g, %g)", rp, pos0+p, i, cs[2*i], cs[2*i+1], c, s)
+								}
+							}
+							x := normal(r, headDim, 3)
+							want := applied(rp, x, pos0+p)
+							got := slices.Clone(x)
+							rp.Rotate(got, cs)
+							for d := range got {
+								if math.Float32bits(got[d]) != math.Float32bits(want[d]) {
+									t.Fatalf("%+v pos %d dimension %d: Rotate %g, Apply %g", rp, pos0+p, d, got[d], want[d])
+								}
+							}
+							checked++
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d rotations compared", checked)
+}
+
+func FuzzRoPERotate(f *testing.F) {
+	f.Add([]byte{}, uint32(0), uint8(8), false)
+	f.Add([]byte{1, 0, 16, 2, 0, 16, 3, 0, 16, 4, 0, 16}, uint32(12345), uint8(4), true)
+	f.Fuzz(func(t *testing.T, data []byte, pos uint32, dims uint8, neox bool) {
+		x, _ := fuzzVectors(data)
+		d := 2 * (int(dims) % 65)
+		if d == 0 || len(x) < d {
+			return
+		}
+		rp := kernels.RoPE{Dims: d, Base: 10000, NeoX: neox, Scale: float32(pos%5) / 2}
+		p := int(pos >> 4)
+		want := applied(rp, x, p)
+		tab := make([]float32, d)
+		rp.Table(tab, p, 1)
+		got := slices.Clone(x)
+		rp.Rotate(got, tab)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v pos %d dimension %d: Rotate %g, Apply %g", rp, p, i, got[i], want[i])
+			}
+		}
+	})
+}
+
+func TestRoPETablePanics(t *testing.T) {
+	r := kernels.RoPE{Dims: 8, Base: 10000}
+	mustPanic(t, "kernels: RoPE.Table", func() { r.Table(make([]float32, 15), 0, 2) })
+	mustPanic(t, "kernels: RoPE.Rotate", func() { r.Rotate(make([]float32, 6), make([]float32, 8)) })
+	mustPanic(t, "kernels: RoPE.Rotate", func() { r.Rotate(make([]float32, 8), make([]float32, 6)) })
+}

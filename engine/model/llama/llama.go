@@ -99,7 +99,8 @@ func (m *Model) Eval(b *model.Batch) error {
 	att := ar.Floats(n * E)
 	gate := ar.Floats(n * cfg.NFF)
 	up := ar.Floats(n * cfg.NFF)
-	scratch := ar.Floats(cfg.RopeDims / 2)
+	rot := ar.Floats(n * cfg.RopeDims) // (n, RopeDims/2, 2) cos and sin of each token's angles
+	m.rope.Table(rot, pos0, n)
 	for i, t := range b.Tokens {
 		m.BE.Row(x[i*E:(i+1)*E], m.tokEmbd, int(t))
 	}
@@ -112,11 +113,12 @@ func (m *Model) Eval(b *model.Batch) error {
 		m.BE.MatMul(k, bl.wk, h, n)
 		m.BE.MatMul(v, bl.wv, h, n)
 		for i := 0; i < n; i++ {
+			cs := rot[i*cfg.RopeDims : (i+1)*cfg.RopeDims]
 			for hh := 0; hh < cfg.NHead; hh++ {
-				m.rope.Apply(q[(i*cfg.NHead+hh)*hd:(i*cfg.NHead+hh+1)*hd], pos0+i, scratch)
+				m.rope.Rotate(q[(i*cfg.NHead+hh)*hd:(i*cfg.NHead+hh+1)*hd], cs)
 			}
 			for hh := 0; hh < cfg.NKVHead; hh++ {
-				m.rope.Apply(k[(i*cfg.NKVHead+hh)*hd:(i*cfg.NKVHead+hh+1)*hd], pos0+i, scratch)
+				m.rope.Rotate(k[(i*cfg.NKVHead+hh)*hd:(i*cfg.NKVHead+hh+1)*hd], cs)
 			}
 		}
 		if err := b.Cache.Append(l, k, v); err != nil {
