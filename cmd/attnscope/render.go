@@ -31,6 +31,8 @@ type renderFlags struct {
 	fontSize                                       float64
 	// positions is the model's learned position table (nil: none), for the positions view.
 	positions *webapp.PosTable
+	// grid is how renderTrace drew a pooled trace (zero for exact rows).
+	grid pooledGrid
 }
 
 func cmdRender(args []string, stdout io.Writer) error {
@@ -53,7 +55,13 @@ func cmdRender(args []string, stdout io.Writer) error {
 	fs.IntVar(&rf.pos, "pos", 0, "positions view: the position to outline")
 	fs.IntVar(&rf.dim, "dim", 0, "positions view: the dimension (RoPE and sinusoidal: frequency pair; ALiBi: head) to show")
 	fs.StringVar(&rf.out, "o", "", "output `file`: .png or .svg (SVG for the head and lines views)")
+	var af attnFlags
+	af.register(fs, infer.CaptureAuto)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	opts := infer.Options{Context: mf.ctx}
+	if err := af.options(&opts); err != nil {
 		return err
 	}
 	if err := mf.check(fs, true); err != nil {
@@ -64,6 +72,9 @@ func cmdRender(args []string, stdout io.Writer) error {
 	}
 	if err := rf.check(); err != nil {
 		return err
+	}
+	if !opts.Capture && (rf.view == "head" || rf.view == "model" || rf.view == "lines") {
+		return errNoAttention
 	}
 	fonts, err := rf.fonts()
 	if err != nil {
@@ -85,7 +96,7 @@ func cmdRender(args []string, stdout io.Writer) error {
 			n = 16
 		}
 	}
-	t, err := captureTrace(l, mf, n)
+	t, err := captureTrace(l, opts, mf.prompt, n)
 	if err != nil {
 		return err
 	}
@@ -95,8 +106,11 @@ func cmdRender(args []string, stdout io.Writer) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := renderTrace(&buf, t, rf, fonts); err != nil {
+	if err := renderTrace(&buf, t, &rf, fonts); err != nil {
 		return err
+	}
+	if isPooled(t) && (rf.view == "head" || rf.view == "model") {
+		notePooled(diag, t, rf.view, rf.grid, rf.pool)
 	}
 	if err := os.WriteFile(rf.out, buf.Bytes(), 0o644); err != nil {
 		return err
@@ -249,11 +263,11 @@ func (rf *renderFlags) fonts() (*paint.Fonts, error) {
 	return paint.NewFonts(rf.fontSize, f)
 }
 
-// captureTrace evaluates the prompt with attention capture, then n greedy tokens.
-func captureTrace(l *infer.Loaded, mf modelFlags, n int) (*trace.Trace, error) {
-	s := l.NewSession(infer.Options{Context: mf.ctx, Capture: true})
+// captureTrace evaluates the prompt with the capture opts asks for, then n greedy tokens.
+func captureTrace(l *infer.Loaded, opts infer.Options, prompt string, n int) (*trace.Trace, error) {
+	s := l.NewSession(opts)
 	if n == 0 {
-		if _, _, err := s.Prefill(mf.prompt, false); err != nil {
+		if _, _, err := s.Prefill(prompt, false); err != nil {
 			return nil, err
 		}
 		return s.Trace, nil
@@ -262,7 +276,7 @@ func captureTrace(l *infer.Loaded, mf modelFlags, n int) (*trace.Trace, error) {
 		return nil, fmt.Errorf("--generate %d: %w", n, infer.ErrNoLMHead)
 	}
 	// Generation samples greedily; the trace then covers the prompt and the generated tokens.
-	if _, err := s.Generate(context.Background(), mf.prompt, infer.GenerateOptions{MaxTokens: n}, nil); err != nil {
+	if _, err := s.Generate(context.Background(), prompt, infer.GenerateOptions{MaxTokens: n}, nil); err != nil {
 		return nil, err
 	}
 	return s.Trace, nil
@@ -280,7 +294,7 @@ func hasHangul(t *trace.Trace) bool {
 }
 
 // renderTrace draws the chosen view of t into w as PNG or SVG (by the output name).
-func renderTrace(w io.Writer, t *trace.Trace, rf renderFlags, fonts *paint.Fonts) error {
+func renderTrace(w io.Writer, t *trace.Trace, rf *renderFlags, fonts *paint.Fonts) error {
 	cmap, pool := rf.colors()
 	svg := strings.EqualFold(filepath.Ext(rf.out), ".svg")
 	tokens := paint.TraceTokens(t)
@@ -292,6 +306,13 @@ func renderTrace(w io.Writer, t *trace.Trace, rf renderFlags, fonts *paint.Fonts
 			return err
 		}
 		o := rf.heatmapOptions(t, fonts)
+		if isPooled(t) {
+			if rf.values == "logprobs" && rf.pool == "mean" {
+				return fmt.Errorf("--values logprobs: the trace of %d tokens is pooled, and the log of a cell's mean is no log-probability of a pair: use --pool max (each cell's largest ln p), or --capture exact", len(t.Tokens))
+			}
+			m, tokens, rf.grid = pooledHead(t, *rf, o)
+			o.Title += " · " + rf.grid.note(rf.pool)
+		}
 		if rf.values == "logprobs" {
 			m, o.Min, o.Max = webapp.LogProbMap(m)
 		}
@@ -300,10 +321,20 @@ func renderTrace(w io.Writer, t *trace.Trace, rf renderFlags, fonts *paint.Fonts
 		}
 		img, _ = paint.Heatmap(m, tokens, o)
 	case "model":
-		img, _ = paint.ModelView(paint.TraceMaps(t), paint.ModelOptions{Width: rf.width, Colormap: cmap, Pool: pool, Fonts: fonts,
-			Title: fmt.Sprintf("%s · %d layers × %d heads · %d tokens", modelName(t), t.Model.NLayer, t.Model.NHead, len(t.Tokens))})
+		o := paint.ModelOptions{Width: rf.width, Colormap: cmap, Pool: pool, Fonts: fonts,
+			Title: fmt.Sprintf("%s · %d layers × %d heads · %d tokens", modelName(t), t.Model.NLayer, t.Model.NHead, len(t.Tokens))}
+		maps := paint.TraceMaps(t)
+		if isPooled(t) {
+			maps, rf.grid = pooledModel(t, paint.LayoutModel(t.Model.NLayer, t.Model.NHead, o).Thumb, rf.pool == "mean")
+			o.Title += " · " + rf.grid.note(rf.pool)
+		}
+		img, _ = paint.ModelView(maps, o)
 	case "lines":
-		heads, err := rf.lineHeads(t)
+		lineHeads := rf.lineHeads
+		if isPooled(t) {
+			lineHeads = rf.pooledLineHeads
+		}
+		heads, err := lineHeads(t)
 		if err != nil {
 			return err
 		}
