@@ -125,6 +125,9 @@ type Session struct {
 	exact bool  // the backend needs llama.cpp's attention order (ComputeGGML)
 	// allHidden keeps the final states of every position of a prompt evaluated in chunks.
 	allHidden bool
+	// ahead is the positions the caller will add after the next evaluation (Generate's tokens
+	// to come), which Eval reserves with it.
+	ahead int
 }
 
 // New starts a session with an empty cache. Invalid options make every Eval fail with the reason.
@@ -370,6 +373,9 @@ func (s *Session) Eval(ids []int32, toks []trace.Token, allLogits bool) (*model.
 	if pos+len(ids) > s.Cache.Capacity() {
 		return nil, fmt.Errorf("%w: %d tokens do not fit in a context of %d", model.ErrContext, pos+len(ids), s.Cache.Capacity())
 	}
+	if err := s.reserve(pos, len(ids)); err != nil {
+		return nil, err
+	}
 	if err := s.prepareCapture(pos + len(ids)); err != nil {
 		return nil, err
 	}
@@ -388,6 +394,19 @@ func (s *Session) Eval(ids []int32, toks []trace.Token, allLogits bool) (*model.
 	}
 	s.Trace.Steps = append(s.Trace.Steps, st)
 	return b, nil
+}
+
+// reserve makes the cache hold the pos positions it has, the n about to be evaluated and the
+// ahead ones to come (up to its capacity) when a sequence starts with a batch of several tokens
+// or the caller announced tokens to come, so that its storage is allocated once at the size the
+// run needs rather than doubled as chunks arrive. Otherwise (decode steps, text appended a
+// chunk at a time) the cache grows by itself, doubling, which keeps many small additions cheap.
+func (s *Session) reserve(pos, n int) error {
+	if s.ahead == 0 && (n <= 1 || pos > 0) {
+		return nil
+	}
+	c := s.Cache.Capacity()
+	return s.Cache.Reserve(min(c, pos+n+min(s.ahead, c)))
 }
 
 // evalChunks evaluates ids with b, in chunks of Chunk tokens for a causal model, and leaves in b
@@ -483,7 +502,11 @@ func (s *Session) Generate(ctx context.Context, text string, g GenerateOptions, 
 		return nil, fmt.Errorf("max tokens %d is negative", g.MaxTokens)
 	}
 	t0 := time.Now()
+	// The prompt and the tokens to generate take the cache's storage in one reservation (the
+	// last token sampled is not evaluated).
+	s.ahead = max(g.MaxTokens-1, 0)
 	ids, b, err := s.Prefill(text, g.AllLogits)
+	s.ahead = 0
 	if err != nil {
 		return nil, err
 	}

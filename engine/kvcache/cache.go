@@ -56,16 +56,45 @@ func (c *Cache) Append(l int, k, v []float32) error {
 		if grow > c.capacity {
 			grow = c.capacity
 		}
-		nk := make([]float32, c.n[l]*d, grow*d)
-		copy(nk, c.k[l])
-		nv := make([]float32, c.n[l]*d, grow*d)
-		copy(nv, c.v[l])
-		c.k[l], c.v[l] = nk, nv
+		c.k[l], c.v[l] = resize(c.k[l], grow*d), resize(c.v[l], grow*d)
 	}
 	c.k[l] = append(c.k[l], k...)
 	c.v[l] = append(c.v[l], v...)
 	c.n[l] += n
 	return nil
+}
+
+// MaxReserveBytes bounds what Reserve allocates at once, all layers' K and V together: far
+// beyond any context a machine running this code holds, it turns a corrupt or mistyped size
+// into an error instead of an allocation that exhausts memory.
+const MaxReserveBytes = 1 << 38
+
+// Reserve makes every layer's storage hold n positions (n ≤ Capacity), allocating each layer's
+// K and V once at exactly that size, so that appends up to n positions never grow them: a run
+// that knows its length (prompt plus tokens to generate) takes that memory and no more, instead
+// of doubling past it. Storage already as large is kept; held positions are kept too.
+func (c *Cache) Reserve(n int) error {
+	if n < 0 || n > c.capacity {
+		return fmt.Errorf("kvcache: cannot reserve %d positions: the cache holds 0 to %d (its context)", n, c.capacity)
+	}
+	if b := float64(n) * float64(c.BytesPerToken()); b > MaxReserveBytes {
+		return fmt.Errorf("kvcache: reserving %d positions would take %.1f GiB of K and V (at most %d GiB at once)", n, b/(1<<30), MaxReserveBytes>>30)
+	}
+	d := c.KVDim()
+	for l := range c.k {
+		if n*d <= cap(c.k[l]) {
+			continue
+		}
+		c.k[l], c.v[l] = resize(c.k[l], n*d), resize(c.v[l], n*d)
+	}
+	return nil
+}
+
+// resize returns x's values in new storage of capacity size.
+func resize(x []float32, size int) []float32 {
+	out := make([]float32, len(x), size)
+	copy(out, x)
+	return out
 }
 
 // K returns the keys of layer l, (pos, kvHead, headDim) flattened, for all stored positions.
