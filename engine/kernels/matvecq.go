@@ -34,16 +34,16 @@ func MatVecQLanes(t quant.Type, dst []float32, w []byte, x []float32) bool {
 	if len(w) != len(dst)*nb*bs {
 		panic("kernels: MatVecQLanes: matrix size is not rows × row bytes")
 	}
-	r0 := 0
-	if simdLevel == simdAVX2 || simdLevel == simdAVX512 {
-		if t == quant.Q8_0 {
-			r0 = matVecQ8_0LanesSIMD(dst, w, x)
-		} else {
-			r0 = matVecQ4_0LanesSIMD(dst, w, x)
+	if Packs(t) && len(dst) > 0 {
+		// The vector kernels read packed rows: pack these (a copy; backends keep their
+		// weights packed and call MatVecQLanesPacked).
+		if p, err := Pack(t, w, len(dst), c); err == nil {
+			MatVecQLanesPacked(dst, p, 0, x)
+			return true
 		}
 	}
 	rb := nb * bs
-	for r := r0; r < len(dst); r++ {
+	for r := 0; r < len(dst); r++ {
 		if wasmFloatSIMD {
 			dst[r] = dotQLanesF32x4(t, w[r*rb:(r+1)*rb], x)
 			continue

@@ -111,11 +111,16 @@ func BenchmarkMatVecQLanes(b *testing.B) {
 			w := quantized(typ, rows*c)
 			x := normal(newRand(68), c, 1)
 			dst := make([]float32, rows)
+			p := packed(b, typ, w, rows, c) // as in BenchmarkVecDotRows
 			b.Run(fmt.Sprintf("%s/%dx%d", typ, rows, c), func(b *testing.B) {
 				sides(b, func(b *testing.B) {
 					b.SetBytes(int64(len(w)))
 					for b.Loop() {
-						kernels.MatVecQLanes(typ, dst, w, x)
+						if kernels.Packs(typ) {
+							kernels.MatVecQLanesPacked(dst, p, 0, x)
+						} else {
+							kernels.MatVecQLanes(typ, dst, w, x)
+						}
 					}
 					flops(b, float64(2*rows*c))
 				})

@@ -90,11 +90,20 @@ func BenchmarkVecDotRows(b *testing.B) {
 			w := quantized(typ, rows*n)
 			act := activations(72, n)
 			dst := make([]float32, rows)
+			// Where the vector kernels read packed rows, they run on rows packed once, as the
+			// backend keeps them (VecDotRows would pack a copy every call).
+			p := packed(b, typ, w, rows, n)
+			as := make([]uint32, n/32)
+			kernels.ActScales(as, act)
 			b.Run(fmt.Sprintf("%s/%dx%d", typ, rows, n), func(b *testing.B) {
 				sides(b, func(b *testing.B) {
 					b.SetBytes(int64(len(w)))
 					for b.Loop() {
-						kernels.VecDotRows(typ, dst, w, act, n)
+						if kernels.Packs(typ) {
+							kernels.VecDotRowsPacked(dst, p, 0, act, as)
+						} else {
+							kernels.VecDotRows(typ, dst, w, act, n)
+						}
 					}
 				})
 				// The row-by-row way: VecDot (its integer sums on vectors) per row.

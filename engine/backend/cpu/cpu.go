@@ -78,8 +78,9 @@ type weight struct {
 	name       string
 	t          quant.Type
 	rows, cols int
-	data       []byte    // ggml encoding (nil for F32)
-	f32        []float32 // F32 weights decoded once
+	data       []byte          // ggml encoding (nil for F32 and packed weights)
+	f32        []float32       // F32 weights decoded once
+	packed     *kernels.Packed // Q8_0/Q4_0 weights rearranged for the vector kernels (kernels.Packs)
 	rowBytes   int
 }
 
@@ -90,6 +91,9 @@ func (w *weight) Cols() int        { return w.cols }
 func (w *weight) Bytes() int64 {
 	if w.f32 != nil {
 		return int64(len(w.f32)) * 4
+	}
+	if w.packed != nil {
+		return w.packed.Bytes()
 	}
 	return int64(len(w.data))
 }
@@ -118,6 +122,10 @@ func (b *Backend) NewWeight(name string, t quant.Type, rows, cols int, data []by
 		for i := range w.f32 {
 			w.f32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 		}
+	} else if kernels.Packs(t) {
+		if w.packed, err = kernels.Pack(t, data, rows, cols); err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", name, err)
+		}
 	} else {
 		w.data = data
 	}
@@ -142,6 +150,10 @@ func (b *Backend) Row(dst []float32, w backend.Weight, r int) {
 		copy(dst, cw.f32[r*cw.cols:(r+1)*cw.cols])
 		return
 	}
+	if cw.packed != nil {
+		cw.packed.Dequantize(dst, r)
+		return
+	}
 	if err := kernels.Dequantize(cw.t, dst, cw.data[r*cw.rowBytes:(r+1)*cw.rowBytes]); err != nil {
 		panic("cpu: " + err.Error())
 	}
@@ -156,7 +168,8 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 	if n == 0 {
 		return
 	}
-	var qx []byte // activations in the weights' dot-product type (ComputeGGML)
+	var qx []byte   // activations in the weights' dot-product type (ComputeGGML)
+	var qs []uint32 // their block scales (float32 bits), for packed weights
 	if cw.f32 == nil && b.compute == ComputeGGML {
 		vt := quant.VecDotType(cw.t)
 		ab, _ := quant.RowBytes(vt, cw.cols)
@@ -169,23 +182,38 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 		for i := 0; i < n; i++ {
 			quant.QuantizeActivations(cw.t, qx[i*ab:(i+1)*ab], x[i*cw.cols:(i+1)*cw.cols])
 		}
+		if cw.packed != nil {
+			sp := scalePool.Get().(*[]uint32)
+			defer scalePool.Put(sp)
+			nb := cw.cols / 32
+			if cap(*sp) < n*nb {
+				*sp = make([]uint32, n*nb)
+			}
+			qs = (*sp)[:n*nb]
+			kernels.ActScales(qs, qx)
+		}
 	}
 	work := n * cw.rows * cw.cols
 	parts := b.threads
 	if work < 1<<16 || parts < 2 {
-		b.rowsRange(dst, cw, x, qx, n, 0, cw.rows)
+		b.rowsRange(dst, cw, x, qx, qs, n, 0, cw.rows)
 		return
 	}
 	if parts > cw.rows {
 		parts = cw.rows
 	}
+	if cw.packed != nil {
+		// Packed products start on whole groups of rows (split's boundaries are multiples of
+		// eight when every part has at least eight rows).
+		parts = max(1, min(parts, cw.rows/kernels.PackRows))
+	}
 	// Parts 1… go to the shared workers, part 0 runs here.
 	wg := wgPool.Get().(*sync.WaitGroup)
 	wg.Add(parts - 1)
 	for p := 1; p < parts; p++ {
-		workers <- job{b: b, dst: dst, w: cw, x: x, qx: qx, n: n, r0: split(cw.rows, p, parts), r1: split(cw.rows, p+1, parts), wg: wg}
+		workers <- job{b: b, dst: dst, w: cw, x: x, qx: qx, qs: qs, n: n, r0: split(cw.rows, p, parts), r1: split(cw.rows, p+1, parts), wg: wg}
 	}
-	b.rowsRange(dst, cw, x, qx, n, 0, split(cw.rows, 1, parts))
+	b.rowsRange(dst, cw, x, qx, qs, n, 0, split(cw.rows, 1, parts))
 	wg.Wait()
 	wgPool.Put(wg)
 }
@@ -210,6 +238,7 @@ type job struct {
 	w      *weight
 	x      []float32
 	qx     []byte
+	qs     []uint32
 	n      int
 	r0, r1 int
 	wg     *sync.WaitGroup
@@ -225,6 +254,7 @@ var (
 	wgPool    = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
 	f32Pool   = sync.Pool{New: func() any { return new([]float32) }} // dequantized rows
 	bytePool  = sync.Pool{New: func() any { return new([]byte) }}    // quantized activations
+	scalePool = sync.Pool{New: func() any { return new([]uint32) }}  // their block scales
 )
 
 // ensureWorkers starts workers until at least n run.
@@ -234,7 +264,7 @@ func ensureWorkers(n int) {
 	for ; nWorkers < n; nWorkers++ {
 		go func() {
 			for j := range workers {
-				j.b.rowsRange(j.dst, j.w, j.x, j.qx, j.n, j.r0, j.r1)
+				j.b.rowsRange(j.dst, j.w, j.x, j.qx, j.qs, j.n, j.r0, j.r1)
 				j.wg.Done()
 			}
 		}()
@@ -242,9 +272,21 @@ func ensureWorkers(n int) {
 }
 
 // rowsRange computes output rows [r0, r1) for all n inputs. qx, when not nil, holds the inputs
-// in the weights' dot-product type.
-func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, n, r0, r1 int) {
+// in the weights' dot-product type and qs, for packed weights, their block scales.
+func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, qs []uint32, n, r0, r1 int) {
 	cols := w.cols
+	if qx != nil && w.packed != nil {
+		// As below, on the packed rows.
+		ab, nb := len(qx)/n, cols/32
+		step := max(kernels.PackRows, (16<<10)/(nb*34)&^(kernels.PackRows-1))
+		for r := r0; r < r1; r += step {
+			re := min(r+step, r1)
+			for i := 0; i < n; i++ {
+				kernels.VecDotRowsPacked(dst[i*w.rows+r:i*w.rows+re], w.packed, r, qx[i*ab:(i+1)*ab], qs[i*nb:(i+1)*nb])
+			}
+		}
+		return
+	}
 	if qx != nil {
 		// Blocks of rows that stay in the cache while every input passes them, each block
 		// times each input with VecDotRows (VecDot's bits, several rows side by side).
@@ -305,6 +347,12 @@ const laneRows = 16
 // (MatVecLanes for one input), or for few inputs quantized rows decoded inside the product.
 func (b *Backend) rowsLanes(dst []float32, w *weight, x []float32, n, r0, r1 int) {
 	cols := w.cols
+	if w.packed != nil && n <= fusedInputs {
+		for i := 0; i < n; i++ {
+			kernels.MatVecQLanesPacked(dst[i*w.rows+r0:i*w.rows+r1], w.packed, r0, x[i*cols:(i+1)*cols])
+		}
+		return
+	}
 	if w.f32 == nil && n <= fusedInputs {
 		// Few inputs: the fused kernel decodes the weights as it multiplies (the same bits as
 		// dequantizing first), reading each weight once per input; it declines types and
@@ -331,6 +379,9 @@ func (b *Backend) rowsLanes(dst []float32, w *weight, x []float32, n, r0, r1 int
 		var rows []float32
 		if w.f32 != nil {
 			rows = w.f32[r*cols : (r+rr)*cols]
+		} else if w.packed != nil {
+			rows = scratch[:rr*cols]
+			w.packed.Dequantize(rows, r)
 		} else {
 			rows = scratch[:rr*cols]
 			if err := kernels.Dequantize(w.t, rows, w.data[r*w.rowBytes:(r+rr)*w.rowBytes]); err != nil {

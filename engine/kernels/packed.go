@@ -1,0 +1,206 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/attnscope/attnscope/engine/quant"
+)
+
+// A Q8_0 or Q4_0 matrix in ggml's encoding keeps each block's binary16 scale in front of its
+// quants, rows one after the other. The vector products read eight rows side by side; in that
+// encoding every load needs its own address arithmetic and bounds check, and every scale a
+// half-precision conversion (the vector package has none), which together cost as much as the
+// products. Packed holds the same matrix rearranged once, when the weights are loaded: for each
+// group of eight rows and each block, the eight rows' quants one after the other, and the scales
+// converted to float32 in a table of the same order. Nothing is rounded: the ggml encoding of
+// every row can be written back (RowBytes; a signalling NaN scale comes back quieted).
+
+// PackRows is the number of rows whose blocks lie side by side in a Packed matrix.
+const PackRows = 8
+
+// packPad is how many bytes follow the last block of a packed matrix, so that the vector
+// kernels may load 16 bytes where they use the first eight.
+const packPad = 8
+
+// Packed is a Q8_0 or Q4_0 matrix rearranged for the vector products (see Pack).
+type Packed struct {
+	Type       quant.Type
+	Rows, Cols int
+	nb         int      // blocks per row
+	bq         int      // quant bytes per block: 32 (Q8_0) or 16 (Q4_0)
+	q          []byte   // quants: block b of row r at ((r/8·nb + b)·8 + r%8)·bq
+	d          []uint32 // scales as float32 bits: block b of row r at (r/8·nb + b)·8 + r%8
+}
+
+// Packs reports whether the products of type t in this build and on this CPU read packed
+// matrices (Pack), so that a backend should keep its weights of type t that way.
+func Packs(t quant.Type) bool {
+	return (t == quant.Q8_0 || t == quant.Q4_0) && packedKernels && (simdLevel == simdAVX2 || simdLevel == simdAVX512)
+}
+
+// Pack rearranges the rows × cols matrix w of type t (Q8_0 or Q4_0, ggml's encoding, cols a
+// multiple of 32). The last group of eight rows is padded with zero blocks.
+func Pack(t quant.Type, w []byte, rows, cols int) (*Packed, error) {
+	if t != quant.Q8_0 && t != quant.Q4_0 {
+		return nil, fmt.Errorf("kernels: Pack: type %s is not Q8_0 or Q4_0", t)
+	}
+	if rows <= 0 || cols <= 0 || cols%qk != 0 {
+		return nil, fmt.Errorf("kernels: Pack: %d rows of %d columns", rows, cols)
+	}
+	nb := cols / qk
+	bs, bq := q8_0Bytes, qk
+	if t == quant.Q4_0 {
+		bs, bq = q4_0Bytes, qk/2
+	}
+	if len(w) != rows*nb*bs {
+		return nil, fmt.Errorf("kernels: Pack: %d bytes for %d rows of %d %s values", len(w), rows, cols, t)
+	}
+	groups := (rows + PackRows - 1) / PackRows
+	p := &Packed{Type: t, Rows: rows, Cols: cols, nb: nb, bq: bq,
+		q: make([]byte, groups*nb*PackRows*bq+packPad), d: make([]uint32, groups*nb*PackRows)}
+	for r := 0; r < rows; r++ {
+		row := w[r*nb*bs : (r+1)*nb*bs]
+		for b := 0; b < nb; b++ {
+			i := p.index(r, b)
+			p.d[i] = f16Bits(uint32(row[b*bs]) | uint32(row[b*bs+1])<<8)
+			copy(p.q[i*bq:(i+1)*bq], row[b*bs+2:(b+1)*bs])
+		}
+	}
+	return p, nil
+}
+
+// index is where block b of row r is in p.d (and, times bq, in p.q).
+func (p *Packed) index(r, b int) int {
+	return (r/PackRows*p.nb+b)*PackRows + r%PackRows
+}
+
+// Bytes is the memory the packed matrix holds.
+func (p *Packed) Bytes() int64 { return int64(len(p.q)) + 4*int64(len(p.d)) }
+
+// RowBytes writes row r in ggml's encoding to dst (the row's size in bytes).
+func (p *Packed) RowBytes(dst []byte, r int) {
+	bs := p.bq + 2
+	if r < 0 || r >= p.Rows || len(dst) != p.nb*bs {
+		panic("kernels: Packed.RowBytes: bad row or destination length")
+	}
+	for b := 0; b < p.nb; b++ {
+		i := p.index(r, b)
+		h := quant.F32ToF16(math.Float32frombits(p.d[i]))
+		dst[b*bs], dst[b*bs+1] = byte(h), byte(h>>8)
+		copy(dst[b*bs+2:(b+1)*bs], p.q[i*p.bq:(i+1)*p.bq])
+	}
+}
+
+// Dequantize writes rows r0 … r0+len(dst)/Cols−1 as float32 to dst, the values Dequantize
+// gives for their ggml encoding.
+func (p *Packed) Dequantize(dst []float32, r0 int) {
+	n := len(dst) / p.Cols
+	if len(dst)%p.Cols != 0 || r0 < 0 || r0+n > p.Rows {
+		panic("kernels: Packed.Dequantize: bad rows or destination length")
+	}
+	vec := packedKernels && (simdLevel == simdAVX2 || simdLevel == simdAVX512)
+	for r := r0; r < r0+n; r++ {
+		y := dst[(r-r0)*p.Cols : (r-r0+1)*p.Cols]
+		for b := 0; b < p.nb; b++ {
+			i := p.index(r, b)
+			q := p.q[i*p.bq : (i+1)*p.bq]
+			if !vec || !dequantPackedBlock(p.Type, y[b*qk:(b+1)*qk], q, p.d[i]) {
+				dequantBlockPlain(p.Type, y[b*qk:(b+1)*qk], q, p.d[i])
+			}
+		}
+	}
+}
+
+// dequantBlockPlain decodes one block's quants q with scale d (as Dequantize does).
+func dequantBlockPlain(t quant.Type, y []float32, q []byte, bits uint32) {
+	d := math.Float32frombits(bits)
+	if t == quant.Q8_0 {
+		for j, v := range q[:qk] {
+			y[j] = float32(int8(v)) * d
+		}
+		return
+	}
+	for j, v := range q[:qk/2] {
+		y[j] = float32(int(v&0x0f)-8) * d
+		y[j+qk/2] = float32(int(v>>4)-8) * d
+	}
+}
+
+// checkProduct panics unless rows r0 … r0+rows−1 of p exist, r0 is a multiple of PackRows and
+// the input has Cols values.
+func (p *Packed) checkProduct(name string, r0, rows, n int) {
+	if r0 < 0 || r0%PackRows != 0 || rows < 0 || r0+rows > p.Rows || n != p.Cols {
+		panic(fmt.Sprintf("kernels: %s: rows %d…%d of %d (first a multiple of %d), %d columns for %d", name, r0, r0+rows-1, p.Rows, PackRows, n, p.Cols))
+	}
+}
+
+// VecDotRowsPacked sets dst[i] = VecDot(p.Type, row r0+i, act, Cols) for the len(dst) rows
+// from r0 (a multiple of PackRows), act holding Q8_0 activations and as their block scales
+// (ActScales): the bits of VecDotRows.
+func VecDotRowsPacked(dst []float32, p *Packed, r0 int, act []byte, as []uint32) {
+	p.checkProduct("VecDotRowsPacked", r0, len(dst), len(as)*qk)
+	if len(act) != p.nb*q8_0Bytes {
+		panic("kernels: VecDotRowsPacked: activations are not one Q8_0 row")
+	}
+	if len(dst) == 0 {
+		return
+	}
+	g0, g1 := r0/PackRows, (r0+len(dst)+PackRows-1)/PackRows
+	full := len(dst) / PackRows * PackRows
+	if packedKernels && quantSIMD && (simdLevel == simdAVX2 || simdLevel == simdAVX512) {
+		if full > 0 {
+			vecDotRowsPackedSIMD(p, dst[:full], g0, g0+full/PackRows, act, as)
+		}
+		if full < len(dst) {
+			var last [PackRows]float32
+			vecDotRowsPackedSIMD(p, last[:], g1-1, g1, act, as)
+			copy(dst[full:], last[:])
+		}
+		return
+	}
+	row := make([]byte, p.nb*(p.bq+2))
+	for i := range dst {
+		p.RowBytes(row, r0+i)
+		dst[i] = VecDot(p.Type, row, act, p.Cols)
+	}
+}
+
+// MatVecQLanesPacked sets dst[i] = DotLanes(dequantized row r0+i, x) for the len(dst) rows from
+// r0 (a multiple of PackRows): the bits of MatVecQLanes.
+func MatVecQLanesPacked(dst []float32, p *Packed, r0 int, x []float32) {
+	p.checkProduct("MatVecQLanesPacked", r0, len(dst), len(x))
+	if len(dst) == 0 {
+		return
+	}
+	g0, g1 := r0/PackRows, (r0+len(dst)+PackRows-1)/PackRows
+	full := len(dst) / PackRows * PackRows
+	if packedKernels && (simdLevel == simdAVX2 || simdLevel == simdAVX512) {
+		if full > 0 {
+			matVecQLanesPackedSIMD(p, dst[:full], g0, g0+full/PackRows, x)
+		}
+		if full < len(dst) {
+			var last [PackRows]float32
+			matVecQLanesPackedSIMD(p, last[:], g1-1, g1, x)
+			copy(dst[full:], last[:])
+		}
+		return
+	}
+	row := make([]byte, p.nb*(p.bq+2))
+	for i := range dst {
+		p.RowBytes(row, r0+i)
+		dst[i] = dotQLanesPlain(p.Type, row, x)
+	}
+}
+
+// ActScales sets dst[b] to the float32 bits of the scale of block b of the Q8_0 activations
+// act (len(dst) blocks). (The kernels keep scales as bits: a float32 load would be a scalar
+// float instruction.)
+func ActScales(dst []uint32, act []byte) {
+	if len(act) != len(dst)*q8_0Bytes {
+		panic("kernels: ActScales: activations are not len(dst) Q8_0 blocks")
+	}
+	for b := range dst {
+		dst[b] = f16Bits(uint32(act[b*q8_0Bytes]) | uint32(act[b*q8_0Bytes+1])<<8)
+	}
+}

@@ -1,0 +1,13 @@
+//go:build !(goexperiment.simd && amd64)
+
+package kernels
+
+import "github.com/attnscope/attnscope/engine/quant"
+
+// Without AVX2 nothing is packed; the packed products run their plain-Go versions.
+
+const packedKernels = false
+
+func vecDotRowsPackedSIMD(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {}
+func matVecQLanesPackedSIMD(p *Packed, dst []float32, g0, g1 int, x []float32)           {}
+func dequantPackedBlock(t quant.Type, y []float32, q []byte, d uint32) bool              { return false }

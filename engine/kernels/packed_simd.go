@@ -1,0 +1,245 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import (
+	"simd/archsimd"
+
+	"github.com/attnscope/attnscope/engine/quant"
+)
+
+// The packed kernels read a group's block as one array (one bounds check, constant offsets
+// after it) and its eight scales as one vector. Without bounds checks between them the
+// compiler hoists loads to the top of a block; 128-bit and scalar float values that then stay
+// live are spilled with legacy SSE moves, and scalar float loads are legacy SSE too, all very
+// slow between 256-bit instructions. So 128-bit loads are widened at once, and scales are kept
+// as float32 bits and broadcast from integer registers.
+
+const packedKernels = true
+
+// vecDotRowsPackedSIMD computes VecDotRowsPacked for groups g0 … g1−1 into dst (eight rows a
+// group): the eight rows' integer block sums as in vecDotRowsQ8_0SIMD, one row per lane.
+func vecDotRowsPackedSIMD(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {
+	if p.Type == quant.Q8_0 {
+		vecDotRowsPackedQ8_0(p, dst, g0, g1, act, as)
+	} else {
+		vecDotRowsPackedQ4_0(p, dst, g0, g1, act, as)
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// ld8 loads the 32 quants of row k of a Q8_0 group block.
+func ld8(blk *[256]byte, k int) archsimd.Int8x32 {
+	return archsimd.LoadUint8x32Array((*[32]uint8)(blk[32*k : 32*k+32])).AsInt8x32()
+}
+
+func vecDotRowsPackedQ8_0(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {
+	nb := p.nb
+	ones := archsimd.BroadcastInt16x16(1)
+	for g := g0; g < g1; g++ {
+		qg := p.q[g*nb*256 : (g+1)*nb*256]
+		dg := p.d[g*nb*8 : (g+1)*nb*8]
+		sum := archsimd.Float32x8{}
+		for b := 0; b < nb; b++ {
+			blk := (*[256]byte)(qg[b*256:])
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg[b*8:])).AsFloat32x8()
+			dy := archsimd.BroadcastUint32x8(as[b]).AsFloat32x8()
+			y := archsimd.LoadUint8x32Array((*[32]uint8)(act[b*q8_0Bytes+2:])).AsInt8x32()
+			s := sum8(dotQ8x32(ld8(blk, 0), y, ones), dotQ8x32(ld8(blk, 1), y, ones), dotQ8x32(ld8(blk, 2), y, ones), dotQ8x32(ld8(blk, 3), y, ones),
+				dotQ8x32(ld8(blk, 4), y, ones), dotQ8x32(ld8(blk, 5), y, ones), dotQ8x32(ld8(blk, 6), y, ones), dotQ8x32(ld8(blk, 7), y, ones))
+			sum = sum.Add(s.ConvertToFloat32().Mul(dx.Mul(dy)))
+		}
+		sum.StoreArray((*[8]float32)(dst[(g-g0)*8:]))
+	}
+}
+
+// nib4 returns the pair sums of row k's nibbles (0…15, unsigned) times the activations y, to
+// 32 bits: bytes j < 16 of the vector are the low nibbles (elements 0…15), bytes 16…31 the high.
+func nib4(blk *[128]byte, k int, y archsimd.Int8x32, mask archsimd.Uint8x32, ones archsimd.Int16x16) archsimd.Int32x8 {
+	v := archsimd.LoadUint8x16Array((*[16]uint8)(blk[16*k : 16*k+16]))
+	q := archsimd.Uint8x32{}.SetLo(v).SetHi(v.AsUint16x8().ShiftAllRight(4).AsUint8x16()).And(mask)
+	return q.DotProductPairsSaturated(y).DotProductPairs(ones)
+}
+
+func vecDotRowsPackedQ4_0(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {
+	nb := p.nb
+	ones := archsimd.BroadcastInt16x16(1)
+	ones8 := archsimd.BroadcastUint8x32(1)
+	mask := archsimd.BroadcastUint8x32(0x0f)
+	for g := g0; g < g1; g++ {
+		qg := p.q[g*nb*128 : (g+1)*nb*128]
+		dg := p.d[g*nb*8 : (g+1)*nb*8]
+		sum := archsimd.Float32x8{}
+		for b := 0; b < nb; b++ {
+			blk := (*[128]byte)(qg[b*128:])
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg[b*8:])).AsFloat32x8()
+			dy := archsimd.BroadcastUint32x8(as[b]).AsFloat32x8()
+			y := archsimd.LoadUint8x32Array((*[32]uint8)(act[b*q8_0Bytes+2:])).AsInt8x32()
+			// s = Σ (q−8)·y = Σ q·y − 8·Σ y, 8·Σ y in every lane from the pair sums of 1·y.
+			sy := ones8.DotProductPairsSaturated(y).DotProductPairs(ones)
+			s := sum8(nib4(blk, 0, y, mask, ones), nib4(blk, 1, y, mask, ones), nib4(blk, 2, y, mask, ones), nib4(blk, 3, y, mask, ones),
+				nib4(blk, 4, y, mask, ones), nib4(blk, 5, y, mask, ones), nib4(blk, 6, y, mask, ones), nib4(blk, 7, y, mask, ones))
+			t := sum8(sy, sy, sy, sy, sy, sy, sy, sy)
+			s = s.Sub(t.ShiftAllLeft(3))
+			sum = sum.Add(s.ConvertToFloat32().Mul(dx).Mul(dy))
+		}
+		sum.StoreArray((*[8]float32)(dst[(g-g0)*8:]))
+	}
+}
+
+// q8x8 returns the eight signed bytes at blk[o:] as float32 (a 16-byte load, of which the
+// last eight bytes are not used: packPad covers them after the last block).
+func q8x8(blk *[64 + packPad]byte, o int) archsimd.Float32x8 {
+	return archsimd.LoadUint8x16Array((*[16]uint8)(blk[o : o+16])).AsInt8x16().ExtendLo8ToInt32().ConvertToFloat32()
+}
+
+// q4x8 returns the eight bytes at blk[o:] widened to 32 bits (the 16-byte load's last eight
+// bytes are not used): their low nibbles are elements o…o+7 of the row's block, their high
+// nibbles elements o+16…o+23 (q4lo, q4hi). Only 256-bit values live past this call.
+func q4x8(blk *[32 + packPad]byte, o int) archsimd.Uint32x8 {
+	return archsimd.LoadUint8x16Array((*[16]uint8)(blk[o : o+16])).ExtendLo8ToUint32()
+}
+
+// q4lo returns the low nibbles of t minus 8 as float32.
+func q4lo(t archsimd.Uint32x8, mask, eight archsimd.Int32x8) archsimd.Float32x8 {
+	return t.AsInt32x8().And(mask).Sub(eight).ConvertToFloat32()
+}
+
+// q4hi returns the high nibbles of t minus 8 as float32.
+func q4hi(t archsimd.Uint32x8, eight archsimd.Int32x8) archsimd.Float32x8 {
+	return t.ShiftAllRight(4).AsInt32x8().Sub(eight).ConvertToFloat32()
+}
+
+// reduce2Rows finishes two rows' DotLanes sums from their lane halves (a: lanes 0–7, b: lanes
+// 8–15) in reduce16's order and stores them in dst[0:2].
+func reduce2Rows(dst []float32, a0, b0, a1, b1 archsimd.Float32x8) {
+	var q [2][4]float32
+	h0, h1 := a0.Add(b0), a1.Add(b1)
+	h0.GetLo().Add(h0.GetHi()).StoreArray(&q[0])
+	h1.GetLo().Add(h1.GetHi()).StoreArray(&q[1])
+	archsimd.ClearAVXUpperBits()
+	_ = dst[1]
+	dst[0] = (q[0][0] + q[0][2]) + (q[0][1] + q[0][3])
+	dst[1] = (q[1][0] + q[1][2]) + (q[1][1] + q[1][3])
+}
+
+// matVecQLanesPackedSIMD computes MatVecQLanesPacked for groups g0 … g1−1 into dst.
+func matVecQLanesPackedSIMD(p *Packed, dst []float32, g0, g1 int, x []float32) {
+	if p.Type == quant.Q8_0 {
+		matVecQLanesPackedQ8_0(p, dst, g0, g1, x)
+	} else {
+		matVecQLanesPackedQ4_0(p, dst, g0, g1, x)
+	}
+}
+
+// matVecQLanesPackedQ8_0 computes MatVecQLanesPacked for Q8_0 groups g0 … g1−1 into dst (eight
+// rows a group), two rows at a time: four accumulators, the four pieces of x and the constants
+// fit the sixteen vector registers (four rows would not, and the spills are slow).
+func matVecQLanesPackedQ8_0(p *Packed, dst []float32, g0, g1 int, x []float32) {
+	nb := p.nb
+	for g := g0; g < g1; g++ {
+		qg := p.q[g*nb*256 : (g+1)*nb*256+packPad]
+		dg := p.d[g*nb*8 : (g+1)*nb*8]
+		for h := 0; h < 4; h++ {
+			z := archsimd.Float32x8{}
+			a0, b0, a1, b1 := z, z, z, z
+			for k := 0; k < nb; k++ {
+				// Rows 2h and 2h+1 of block k: quants and scales.
+				blk := (*[64 + packPad]byte)(qg[k*256+h*64:])
+				ds := (*[2]uint32)(dg[k*8+h*2:])
+				xb := (*[qk]float32)(x[k*qk:])
+				x0 := archsimd.LoadFloat32x8Array((*[8]float32)(xb[0:8]))
+				x1 := archsimd.LoadFloat32x8Array((*[8]float32)(xb[8:16]))
+				x2 := archsimd.LoadFloat32x8Array((*[8]float32)(xb[16:24]))
+				x3 := archsimd.LoadFloat32x8Array((*[8]float32)(xb[24:32]))
+
+				dv := archsimd.BroadcastUint32x8(ds[0]).AsFloat32x8()
+				a0 = q8x8(blk, 0).Mul(dv).MulAdd(x0, a0)
+				b0 = q8x8(blk, 8).Mul(dv).MulAdd(x1, b0)
+				a0 = q8x8(blk, 16).Mul(dv).MulAdd(x2, a0)
+				b0 = q8x8(blk, 24).Mul(dv).MulAdd(x3, b0)
+
+				dv = archsimd.BroadcastUint32x8(ds[1]).AsFloat32x8()
+				a1 = q8x8(blk, 32).Mul(dv).MulAdd(x0, a1)
+				b1 = q8x8(blk, 40).Mul(dv).MulAdd(x1, b1)
+				a1 = q8x8(blk, 48).Mul(dv).MulAdd(x2, a1)
+				b1 = q8x8(blk, 56).Mul(dv).MulAdd(x3, b1)
+
+			}
+			r := (g-g0)*8 + 2*h
+			reduce2Rows(dst[r:r+2], a0, b0, a1, b1)
+		}
+	}
+}
+
+// matVecQLanesPackedQ4_0 computes MatVecQLanesPacked for Q4_0 groups g0 … g1−1 into dst (eight
+// rows a group), two rows at a time: four accumulators, the four pieces of x and the constants
+// fit the sixteen vector registers (four rows would not, and the spills are slow).
+func matVecQLanesPackedQ4_0(p *Packed, dst []float32, g0, g1 int, x []float32) {
+	nb := p.nb
+	mask, eight := archsimd.BroadcastInt32x8(0x0f), archsimd.BroadcastInt32x8(8)
+	for g := g0; g < g1; g++ {
+		qg := p.q[g*nb*128 : (g+1)*nb*128+packPad]
+		dg := p.d[g*nb*8 : (g+1)*nb*8]
+		for h := 0; h < 4; h++ {
+			z := archsimd.Float32x8{}
+			a0, b0, a1, b1 := z, z, z, z
+			for k := 0; k < nb; k++ {
+				// Rows 2h and 2h+1 of block k: quants and scales.
+				blk := (*[32 + packPad]byte)(qg[k*128+h*32:])
+				ds := (*[2]uint32)(dg[k*8+h*2:])
+				xb := (*[qk]float32)(x[k*qk:])
+				x0 := archsimd.LoadFloat32x8Array((*[8]float32)(xb[0:8]))
+				x1 := archsimd.LoadFloat32x8Array((*[8]float32)(xb[8:16]))
+				x2 := archsimd.LoadFloat32x8Array((*[8]float32)(xb[16:24]))
+				x3 := archsimd.LoadFloat32x8Array((*[8]float32)(xb[24:32]))
+
+				dv := archsimd.BroadcastUint32x8(ds[0]).AsFloat32x8()
+				t := q4x8(blk, 0)
+				a0 = q4lo(t, mask, eight).Mul(dv).MulAdd(x0, a0)
+				a0 = q4hi(t, eight).Mul(dv).MulAdd(x2, a0)
+				t = q4x8(blk, 8)
+				b0 = q4lo(t, mask, eight).Mul(dv).MulAdd(x1, b0)
+				b0 = q4hi(t, eight).Mul(dv).MulAdd(x3, b0)
+
+				dv = archsimd.BroadcastUint32x8(ds[1]).AsFloat32x8()
+				t = q4x8(blk, 16)
+				a1 = q4lo(t, mask, eight).Mul(dv).MulAdd(x0, a1)
+				a1 = q4hi(t, eight).Mul(dv).MulAdd(x2, a1)
+				t = q4x8(blk, 24)
+				b1 = q4lo(t, mask, eight).Mul(dv).MulAdd(x1, b1)
+				b1 = q4hi(t, eight).Mul(dv).MulAdd(x3, b1)
+
+			}
+			r := (g-g0)*8 + 2*h
+			reduce2Rows(dst[r:r+2], a0, b0, a1, b1)
+		}
+	}
+}
+
+// dequantPackedBlock decodes one block of quants q with scale d into y (32 values), as
+// Dequantize does, and reports true.
+func dequantPackedBlock(t quant.Type, y []float32, q []byte, d uint32) bool {
+	dv := archsimd.BroadcastUint32x8(d).AsFloat32x8()
+	o := (*[qk]float32)(y)
+	if t == quant.Q8_0 {
+		w := (*[32]byte)(q)
+		w0 := archsimd.LoadUint8x16Array((*[16]uint8)(w[0:16])).AsInt8x16().ExtendToInt16()
+		w1 := archsimd.LoadUint8x16Array((*[16]uint8)(w[16:32])).AsInt8x16().ExtendToInt16()
+		w0.GetLo().ExtendToInt32().ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[0:8]))
+		w0.GetHi().ExtendToInt32().ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[8:16]))
+		w1.GetLo().ExtendToInt32().ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[16:24]))
+		w1.GetHi().ExtendToInt32().ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[24:32]))
+	} else {
+		mask, eight := archsimd.BroadcastUint8x16(0x0f), archsimd.BroadcastUint8x16(8)
+		v := archsimd.LoadUint8x16Array((*[16]uint8)(q))
+		lo := v.And(mask).Sub(eight).AsInt8x16().ExtendToInt16()
+		hi := v.AsUint16x8().ShiftAllRight(4).AsUint8x16().And(mask).Sub(eight).AsInt8x16().ExtendToInt16()
+		lo.GetLo().ExtendToInt32().ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[0:8]))
+		lo.GetHi().ExtendToInt32().ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[8:16]))
+		hi.GetLo().ExtendToInt32().ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[16:24]))
+		hi.GetHi().ExtendToInt32().ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[24:32]))
+	}
+	archsimd.ClearAVXUpperBits()
+	return true
+}
