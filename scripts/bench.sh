@@ -3,7 +3,8 @@
 #  1. Go benchmarks of the engine (kernels SIMD vs plain side by side, models) and the SIMD/plain
 #     ratio of every kernel.
 #  2. attnscope bench on synthetic models: BENCH_PRESETS (s15m s110m) × BENCH_TYPES
-#     (f32 q8_0 q4_0) × 1 and 2 threads, pp128/tg64 tok/s.
+#     (f32 q8_0 q4_0) × compute (f32; ggml too for quantized types) × 1 and 2 threads, pp128/tg64
+#     tok/s.
 #  3. The kernel benchmarks compiled to wasm, in Node, with their SIMD/plain ratios (the target:
 #     3× for the F32 and Q8_0 matrix-vector kernels: MatVecLanes, and MatVecQLanes/Q8_0 (the
 #     default f32 compute) and VecDotRows/Q8_0 (--compute ggml) for Q8_0).
@@ -31,20 +32,26 @@ $GO test -run='^$' -bench=. -benchmem -benchtime="$BENCHTIME" ./engine/... 2>&1 
 
 echo
 echo "== attnscope bench (native; other work on this machine shares its cores)"
-printf '%-6s %-5s %-7s %11s %11s %13s %s\n' model type threads pp128_tok_s tg64_tok_s peak_rss_MiB simd
+echo "   compute f32: weights dequantized, float32 activations (the default); ggml: activations"
+echo "   quantized as llama.cpp's CPU backend does, integer products (quantized types only)"
+printf '%-6s %-5s %-7s %-7s %11s %11s %13s %s\n' model type compute threads pp128_tok_s tg64_tok_s peak_rss_MiB simd
 for p in $PRESETS; do
 	for t in $TYPES; do
 		f=$(model "$p" "$t")
-		for th in 1 2; do
-			j=$("$BIN/attnscope" bench --backend cpu --model "$f" --prompt-tokens 128 --gen-tokens 64 --threads "$th" --json)
-			field() { echo "$j" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
-			pp=$(field pp_tok_s) tg=$(field tg_tok_s) rss=$(field peak_rss_bytes) simd=$(field simd)
-			if [ -z "$pp" ] || [ -z "$tg" ] || [ -z "$rss" ]; then
-				echo "attnscope bench gave no numbers for $f: $j" >&2
-				exit 1
-			fi
-			printf '%-6s %-5s %-7s %11.1f %11.1f %13.1f %s\n' "$p" "$t" "$th" "$pp" "$tg" \
-				"$(awk "BEGIN{print $rss/1048576}")" "$simd"
+		modes="f32"
+		[ "$t" = f32 ] || modes="f32 ggml"
+		for c in $modes; do
+			for th in 1 2; do
+				j=$("$BIN/attnscope" bench --backend cpu --compute "$c" --model "$f" --prompt-tokens 128 --gen-tokens 64 --threads "$th" --json)
+				field() { echo "$j" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+				pp=$(field pp_tok_s) tg=$(field tg_tok_s) rss=$(field peak_rss_bytes) simd=$(field simd)
+				if [ -z "$pp" ] || [ -z "$tg" ] || [ -z "$rss" ]; then
+					echo "attnscope bench gave no numbers for $f: $j" >&2
+					exit 1
+				fi
+				printf '%-6s %-5s %-7s %-7s %11.1f %11.1f %13.1f %s\n' "$p" "$t" "$c" "$th" "$pp" "$tg" \
+					"$(awk "BEGIN{print $rss/1048576}")" "$simd"
+			done
 		done
 	done
 done
