@@ -71,10 +71,18 @@ bench: build
 
 # The engine in the page beside llama.cpp in the page (npm's @wllama/wllama, fetched into
 # .build), one thread each, in headless Chromium; BENCH_PRESETS and BENCH_TYPES choose the
-# models (default s15m s110m, q8_0 q4_0). See scripts/bench-peers.sh.
-.PHONY: bench-peers
+# models (default s15m s110m, q8_0 q4_0). See scripts/bench-peers.sh. Then bench-native-peer.
+.PHONY: bench-peers bench-native-peer
 bench-peers: build
 	GO=$(GO) BIN=$(BIN) scripts/bench-peers.sh
+	GO=$(GO) BIN=$(BIN) scripts/bench-native-peer.sh
+
+# The engine natively (attnscope bench, --compute f32 and ggml) beside native llama.cpp (the CPU
+# build npm's node-llama-cpp ships prebuilt, fetched into .build) on the same files, one model
+# at a time; BENCH_PRESETS, BENCH_TYPES (default s15m s110m, f32 q8_0 q4_0), BENCH_THREADS
+# (default 1 2), BENCH_RUNS (default 3). See scripts/bench-native-peer.sh.
+bench-native-peer: build
+	GO=$(GO) BIN=$(BIN) scripts/bench-native-peer.sh
 
 # Each fuzz target for a bounded time.
 fuzz:
