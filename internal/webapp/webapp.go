@@ -181,6 +181,15 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	if len(ids) > s.Cache.Capacity() {
 		return nil, nil, fmt.Errorf("the text is %d tokens; the model's context holds %d", len(ids), s.Cache.Capacity())
 	}
+	// The run's length is known: K and V for the prompt and the tokens to generate (the last
+	// sampled token is not evaluated) are allocated once, not by doubling.
+	n := len(ids)
+	if l.Model.HasLMHead() {
+		n += max(0, o.MaxTokens-1)
+	}
+	if err := s.Cache.Reserve(min(s.Cache.Capacity(), n)); err != nil {
+		return nil, nil, err
+	}
 	res := &RunResult{PromptTokens: ids, Generated: []int32{}}
 	nv := l.Model.Config().NVocab
 	var logits []float32
