@@ -2,6 +2,7 @@ package kernels_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/attnscope/attnscope/engine/kernels"
@@ -104,4 +105,125 @@ func TestSiLUSwiGLU(t *testing.T) {
 	}
 	t.Logf("SiLU: largest relative error %.3g", worst)
 	mustPanic(t, "kernels: SwiGLU", func() { kernels.SwiGLU(make([]float32, 3), make([]float32, 2)) })
+}
+
+// activationInputs are values across SiLU's whole range: both tails, where the exponential
+// overflows or underflows, zeros, infinities and NaN, in runs long enough to fill vectors.
+func activationInputs(r interface{ Uint32() uint32 }, n int) []float32 {
+	specials := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 86.5, 86.7, -86.5, -86.7, 88.7, -88.7,
+		89, -89, 103, -103, 104, -104, 1e6, -1e6, math.MaxFloat32, -math.MaxFloat32,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 0x1p-149, -0x1p-126}
+	x := make([]float32, n)
+	for i := range x {
+		switch v := r.Uint32(); v % 8 {
+		case 0:
+			x[i] = specials[v/8%uint32(len(specials))]
+		case 1:
+			x[i] = math.Float32frombits(v) // any bit pattern
+		default:
+			x[i] = float32(int32(v)) / float32(1<<31) * 20
+		}
+	}
+	return x
+}
+
+// The vector SiLU and SwiGLU give the plain code's bits.
+func TestSiLUSwiGLUPlainTwin(t *testing.T) {
+	r := newRand(23)
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 64, 100, 1000, 4099} {
+		for rep := 0; rep < 20; rep++ {
+			x := activationInputs(r, n)
+			if rep%2 == 0 {
+				x = uniform(r, n, -30, 30) // mostly in the vectors' range
+			}
+			up := normal(r, n, 2)
+			check := func(name string, f func(x []float32)) {
+				got := slices.Clone(x)
+				f(got)
+				restore := kernels.UseSIMD(false)
+				want := slices.Clone(x)
+				f(want)
+				restore()
+				for i := range got {
+					if !sameBits(got[i], want[i]) {
+						t.Fatalf("%s n=%d x[%d]=%g: %g (%#08x), plain %g (%#08x)", name, n, i, x[i], got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
+			}
+			check("SiLU", kernels.SiLU)
+			check("SwiGLU", func(g []float32) { kernels.SwiGLU(g, up) })
+		}
+	}
+}
+
+func FuzzSwiGLU(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{1, 0, 16, 2, 0, 16})
+	seed := make([]byte, 6*50)
+	r := newRand(52)
+	for i := range seed {
+		seed[i] = byte(r.Uint32())
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		x, up := fuzzVectors(data)
+		// fuzzVectors' magnitudes reach 2^31: scale some down to where the exponential matters.
+		for i := range x {
+			if i%3 != 0 {
+				x[i] = float32(math.Ldexp(float64(x[i]), -12))
+			}
+		}
+		got := slices.Clone(x)
+		kernels.SwiGLU(got, up)
+		restore := kernels.UseSIMD(false)
+		want := slices.Clone(x)
+		kernels.SwiGLU(want, up)
+		restore()
+		for i := range got {
+			if !sameBits(got[i], want[i]) {
+				t.Fatalf("SwiGLU(%g, %g) = %g, plain %g", x[i], up[i], got[i], want[i])
+			}
+			// Below about -88.7 the exponential overflows and silu is 0 for a true value
+			// under 1e-36 in magnitude, which up may scale.
+			w := silu64(float64(x[i])) * float64(up[i])
+			if err := math.Abs(float64(got[i]) - w); err > 1e-6*math.Abs(w)+1e-36*max(1, math.Abs(float64(up[i]))) {
+				t.Fatalf("SwiGLU(%g, %g) = %g, float64 %g", x[i], up[i], got[i], w)
+			}
+		}
+	})
+}
+
+// siluULP returns the error of SiLU at x in units in the last place of the float32 nearest to
+// x/(1+e^-x) (the subnormal spacing below the normal range).
+func siluULP(x float32) float64 {
+	s := []float32{x}
+	kernels.SiLU(s)
+	want := silu64(float64(x))
+	return math.Abs(float64(s[0])-want) / ulp32(want)
+}
+
+// siluMaxULP bounds SiLU's error. An exhaustive scan (-exhaustive) of every float32 in
+// [-88, 88] finds at most 4.0941 ulp, at x = -16.812546: there e^-x is large, so ExpApprox's
+// error (up to 2.25 ulp of e^-x) passes almost whole into the quotient, and the roundings of
+// the sum and the quotient add to it.
+const siluMaxULP = 4.1
+
+func TestSiLUULP(t *testing.T) {
+	stride := uint32(401)
+	if *exhaustive {
+		stride = 1
+	}
+	var worst float64
+	var worstX float32
+	for b := uint32(0); b <= math.Float32bits(88); b += stride {
+		for _, x := range []float32{math.Float32frombits(b), -math.Float32frombits(b)} {
+			if u := siluULP(x); u > worst {
+				worst, worstX = u, x
+			}
+		}
+	}
+	if worst > siluMaxULP {
+		t.Errorf("SiLU(%g): %.4f ulp, more than %g", worstX, worst, siluMaxULP)
+	}
+	t.Logf("largest error over [-88, 88] (float32 stride %d): %.4f ulp at x = %g", stride, worst, worstX)
 }
