@@ -2,10 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/attnscope/attnscope/internal/benchrun"
 
+	"github.com/attnscope/attnscope/engine/backend/cpu"
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/kernels"
+	"github.com/attnscope/attnscope/internal/benchrun"
 )
 
 // result is what the program prints: the fields of `attnscope bench --json` (peak_rss_bytes is
@@ -27,7 +28,8 @@ type result struct {
 // settings are the benchmark's parameters.
 type settings struct {
 	promptTokens, genTokens, runs int
-	noWarmup                      bool // skip the warm-up run (slow runtimes)
+	noWarmup                      bool        // skip the warm-up run (slow runtimes)
+	compute                       cpu.Compute // how products with quantized weights are computed
 }
 
 func (s settings) check() error {
@@ -72,5 +74,5 @@ func measure(l *infer.Loaded, s settings) (result, error) {
 		}
 	}
 	return result{PPTokS: benchrun.Median(pp), TGTokS: benchrun.Median(tg), Threads: 1, PromptTokens: s.promptTokens,
-		GenTokens: s.genTokens, Runs: s.runs, Compute: "f32", SIMD: kernels.SIMD()}, nil
+		GenTokens: s.genTokens, Runs: s.runs, Compute: s.compute.String(), SIMD: kernels.SIMD()}, nil
 }

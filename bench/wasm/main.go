@@ -34,11 +34,16 @@ func cli(args []string, stdout io.Writer) error {
 	fs.IntVar(&s.genTokens, "gen-tokens", 64, "tokens generated one at a time (greedy) after the prompt")
 	fs.IntVar(&s.runs, "runs", 5, "measured runs after one warm-up run; the medians are reported")
 	fs.BoolVar(&s.noWarmup, "no-warmup", false, "measure from the first run on")
+	compute := fs.String("compute", "auto", "products with quantized weights: auto, f32 or ggml (as attnscope bench --compute)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	var err error
+	if s.compute, err = cpu.ParseCompute(*compute); err != nil {
+		return err
+	}
 	if *path == "" || fs.NArg() > 0 {
-		return fmt.Errorf("usage: bench --model FILE [--prompt-tokens N] [--gen-tokens M] [--runs R] [--no-warmup]")
+		return fmt.Errorf("usage: bench --model FILE [--prompt-tokens N] [--gen-tokens M] [--runs R] [--no-warmup] [--compute auto|f32|ggml]")
 	}
 	data, err := os.ReadFile(*path)
 	if err != nil {
@@ -57,7 +62,7 @@ func benchBytes(data []byte, name string, s settings) (result, error) {
 	if err := s.check(); err != nil {
 		return result{}, err
 	}
-	l, err := infer.Read(bytes.NewReader(data), int64(len(data)), cpu.NewWithOptions(cpu.Options{Threads: 1}))
+	l, err := infer.Read(bytes.NewReader(data), int64(len(data)), cpu.NewWithOptions(cpu.Options{Threads: 1, Compute: s.compute}))
 	if err != nil {
 		return result{}, fmt.Errorf("%s: %w", name, err)
 	}

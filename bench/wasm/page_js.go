@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"syscall/js"
+
+	"github.com/attnscope/attnscope/engine/backend/cpu"
 )
 
 // inPage says whether a page set globalThis.attnscopeBench (Node runs the command line).
 func inPage() bool { return js.Global().Get("attnscopeBench").Type() == js.TypeObject }
 
-// runPage reads {model: Uint8Array, name, promptTokens, genTokens, runs, noWarmup} from
+// runPage reads {model: Uint8Array, name, promptTokens, genTokens, runs, noWarmup, compute (auto,
+// f32 or ggml; default auto)} from
 // globalThis.attnscopeBench, measures, and sets its result (JSON text) or error (a message).
 func runPage() {
 	cfg := js.Global().Get("attnscopeBench")
@@ -34,8 +37,15 @@ func pageBench(cfg js.Value) (result, error) {
 		}
 		return def
 	}
-	s := settings{promptTokens: num("promptTokens", 128), genTokens: num("genTokens", 64), runs: num("runs", 5)}
+	s := settings{promptTokens: num("promptTokens", 128), genTokens: num("genTokens", 64), runs: num("runs", 5), compute: cpu.ComputeAuto}
 	s.noWarmup = cfg.Get("noWarmup").Truthy()
+	if v := cfg.Get("compute"); v.Type() == js.TypeString {
+		c, err := cpu.ParseCompute(v.String())
+		if err != nil {
+			return result{}, err
+		}
+		s.compute = c
+	}
 	name := "model.gguf"
 	if v := cfg.Get("name"); v.Type() == js.TypeString {
 		name = v.String()

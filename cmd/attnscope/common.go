@@ -26,7 +26,7 @@ func (m *modelFlags) register(fs *flag.FlagSet, prompt bool) {
 		fs.StringVar(&m.prompt, "prompt", "", "input `text`")
 	}
 	fs.StringVar(&m.backend, "backend", "auto", "compute backend: auto (CUDA when a GPU is usable, else the CPU), cpu or cuda")
-	fs.StringVar(&m.compute, "compute", "f32", "products with F16/BF16/quantized weights: f32 (weights dequantized, float32 activations) or ggml (activations rounded as llama.cpp's CPU backend does)")
+	fs.StringVar(&m.compute, "compute", "auto", "products with F16/BF16/quantized weights on the CPU: f32 (weights dequantized, float32 activations), ggml (activations rounded as llama.cpp's CPU backend does, and its attention order) or auto (ggml's integer products for Q8_0 and Q4_0, f32 for the rest)")
 	fs.IntVar(&m.threads, "threads", 0, "worker threads (0: all cores)")
 	fs.IntVar(&m.ctx, "ctx", 0, "context size in tokens (0: the model's)")
 	fs.BoolVar(&m.json, "json", false, "print JSON")

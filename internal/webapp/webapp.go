@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/attnscope/attnscope/engine/backend/cpu"
 	"github.com/attnscope/attnscope/engine/gguf"
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/quant"
@@ -73,7 +74,7 @@ func Load(data []byte) (*infer.Loaded, Info, error) {
 	if err := CheckHeader(data, int64(len(data))); err != nil {
 		return nil, Info{}, err
 	}
-	l, err := infer.Read(bytes.NewReader(data), int64(len(data)), nil)
+	l, err := infer.Read(bytes.NewReader(data), int64(len(data)), cpu.NewWithOptions(cpu.Options{Compute: cpu.ComputeAuto}))
 	if err != nil {
 		return nil, Info{}, explain(err)
 	}

@@ -23,24 +23,45 @@ const (
 	// to the weights' dot-product type (F16, BF16, Q8_0, Q8_1 or Q8_K) and the dot products are
 	// taken block by block in integers (or half precision) and scaled.
 	ComputeGGML
+	// ComputeAuto computes Q8_0 and Q4_0 weights as ComputeGGML does (integer products of
+	// quantized activations, several times faster than dequantizing, natively and in
+	// WebAssembly) and every other type as ComputeF32. The attention keeps the tiled order.
+	ComputeAuto
 )
 
 func (c Compute) String() string {
-	if c == ComputeF32 {
+	switch c {
+	case ComputeF32:
 		return "f32"
+	case ComputeGGML:
+		return "ggml"
 	}
-	return "ggml"
+	return "auto"
 }
 
-// ParseCompute reads "ggml" or "f32".
+// ParseCompute reads "auto", "ggml" or "f32" ("" is f32, the zero value).
 func ParseCompute(s string) (Compute, error) {
 	switch s {
 	case "f32", "":
 		return ComputeF32, nil
 	case "ggml":
 		return ComputeGGML, nil
+	case "auto":
+		return ComputeAuto, nil
 	}
-	return 0, fmt.Errorf("unknown compute mode %q (ggml, f32)", s)
+	return 0, fmt.Errorf("unknown compute mode %q (auto, ggml, f32)", s)
+}
+
+// roundsActivations reports whether products with weights of type t round the activations to
+// the weights' dot-product type (see Compute).
+func (b *Backend) roundsActivations(t quant.Type) bool {
+	switch b.compute {
+	case ComputeGGML:
+		return true
+	case ComputeAuto:
+		return t == quant.Q8_0 || t == quant.Q4_0
+	}
+	return false
 }
 
 // Options configure the CPU backend.
@@ -170,7 +191,7 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 	}
 	var qx []byte   // activations in the weights' dot-product type (ComputeGGML)
 	var qs []uint32 // their block scales (float32 bits), for packed weights
-	if cw.f32 == nil && b.compute == ComputeGGML {
+	if cw.f32 == nil && b.roundsActivations(cw.t) {
 		vt := quant.VecDotType(cw.t)
 		ab, _ := quant.RowBytes(vt, cw.cols)
 		qp := bytePool.Get().(*[]byte)
@@ -179,8 +200,12 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 			*qp = make([]byte, n*ab)
 		}
 		qx = (*qp)[:n*ab]
-		for i := 0; i < n; i++ {
-			quant.QuantizeActivations(cw.t, qx[i*ab:(i+1)*ab], x[i*cw.cols:(i+1)*cw.cols])
+		if vt == quant.Q8_0 {
+			kernels.QuantizeQ8_0Activations(qx, x) // the same bytes, on vectors
+		} else {
+			for i := 0; i < n; i++ {
+				quant.QuantizeActivations(cw.t, qx[i*ab:(i+1)*ab], x[i*cw.cols:(i+1)*cw.cols])
+			}
 		}
 		if cw.packed != nil {
 			sp := scalePool.Get().(*[]uint32)

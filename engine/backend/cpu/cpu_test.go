@@ -94,6 +94,29 @@ func TestThreadsBitIdentical(t *testing.T) {
 	}
 }
 
+// ComputeAuto gives ComputeGGML's bits for Q8_0 and Q4_0 weights and ComputeF32's for every
+// other type.
+func TestComputeAuto(t *testing.T) {
+	for _, c := range backendtest.Cases(t) {
+		like := cpu.ComputeF32
+		if c.Type == quant.Q8_0 || c.Type == quant.Q4_0 {
+			like = cpu.ComputeGGML
+		}
+		for _, n := range backendtest.Batches {
+			x := backendtest.Inputs(n, c.Shape.Cols, uint64(300+n))
+			for _, threads := range []int{1, 2} {
+				got := matMul(t, cpu.Options{Threads: threads, Compute: cpu.ComputeAuto}, c, x, n)
+				want := matMul(t, cpu.Options{Threads: threads, Compute: like}, c, x, n)
+				for k := range got {
+					if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+						t.Fatalf("%s n=%d threads=%d: entry %d is %g in auto mode, %g in %s mode", c, n, threads, k, got[k], want[k], like)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestOptions(t *testing.T) {
 	b := cpu.New(0)
 	if b.Threads() < 1 || b.Compute() != cpu.ComputeF32 || b.Name() != "cpu" {
@@ -102,7 +125,7 @@ func TestOptions(t *testing.T) {
 	if b := cpu.NewWithOptions(cpu.Options{Threads: 3, Compute: cpu.ComputeGGML}); b.Threads() != 3 || b.Compute() != cpu.ComputeGGML {
 		t.Errorf("NewWithOptions: %d threads, compute %s", b.Threads(), b.Compute())
 	}
-	for s, want := range map[string]cpu.Compute{"": cpu.ComputeF32, "f32": cpu.ComputeF32, "ggml": cpu.ComputeGGML} {
+	for s, want := range map[string]cpu.Compute{"": cpu.ComputeF32, "f32": cpu.ComputeF32, "ggml": cpu.ComputeGGML, "auto": cpu.ComputeAuto} {
 		if got, err := cpu.ParseCompute(s); err != nil || got != want {
 			t.Errorf("ParseCompute(%q) = %s, %v", s, got, err)
 		}
