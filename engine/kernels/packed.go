@@ -15,6 +15,12 @@ import (
 // group of eight rows and each block, the eight rows' quants one after the other, and the scales
 // converted to float32 in a table of the same order. Nothing is rounded: the ggml encoding of
 // every row can be written back (RowBytes; a signalling NaN scale comes back quieted).
+//
+// Within a group's block the quants lie as the platform's kernels read them (packInterleave):
+// on amd64 row after row (the AVX2 kernels take a row's 32 bytes at once and gather the eight
+// rows' sums), in WebAssembly in two halves of four rows interleaved four bytes at a time
+// (byte 4k+i of a 16-byte piece is row i's quant 4·piece+k), so that the v128 products of a
+// piece add up in lanes that are rows and no horizontal sums are needed.
 
 // PackRows is the number of rows whose blocks lie side by side in a Packed matrix.
 const PackRows = 8
@@ -29,14 +35,14 @@ type Packed struct {
 	Rows, Cols int
 	nb         int      // blocks per row
 	bq         int      // quant bytes per block: 32 (Q8_0) or 16 (Q4_0)
-	q          []byte   // quants: block b of row r at ((r/8·nb + b)·8 + r%8)·bq
+	q          []byte   // quants of block b of rows 8g…8g+7 from (g·nb + b)·8·bq on (see qOffset), then packPad bytes
 	d          []uint32 // scales as float32 bits: block b of row r at (r/8·nb + b)·8 + r%8
 }
 
 // Packs reports whether the products of type t in this build and on this CPU read packed
 // matrices (Pack), so that a backend should keep its weights of type t that way.
 func Packs(t quant.Type) bool {
-	return (t == quant.Q8_0 || t == quant.Q4_0) && packedKernels && (simdLevel == simdAVX2 || simdLevel == simdAVX512)
+	return (t == quant.Q8_0 || t == quant.Q4_0) && packedIntOn()
 }
 
 // Pack rearranges the rows × cols matrix w of type t (Q8_0 or Q4_0, ggml's encoding, cols a
@@ -64,10 +70,40 @@ func Pack(t quant.Type, w []byte, rows, cols int) (*Packed, error) {
 		for b := 0; b < nb; b++ {
 			i := p.index(r, b)
 			p.d[i] = f16Bits(uint32(row[b*bs]) | uint32(row[b*bs+1])<<8)
-			copy(p.q[i*bq:(i+1)*bq], row[b*bs+2:(b+1)*bs])
+			src := row[b*bs+2 : (b+1)*bs]
+			if !packInterleave {
+				copy(p.q[i*bq:(i+1)*bq], src)
+				continue
+			}
+			for j, v := range src {
+				p.q[p.qOffset(r, b, j)] = v
+			}
 		}
 	}
 	return p, nil
+}
+
+// qOffset is where quant byte j (0 ≤ j < bq) of block b of row r lies in p.q.
+func (p *Packed) qOffset(r, b, j int) int {
+	base := (r/PackRows*p.nb + b) * PackRows * p.bq
+	if !packInterleave {
+		return base + r%PackRows*p.bq + j
+	}
+	h, k := r%PackRows/4, r%4
+	return base + h*4*p.bq + j/4*16 + j%4*4 + k
+}
+
+// blockQuants returns the quants of block b of row r (bq bytes), copied to q where they are
+// not contiguous.
+func (p *Packed) blockQuants(q *[qk]byte, r, b int) []byte {
+	if !packInterleave {
+		i := p.index(r, b)
+		return p.q[i*p.bq : (i+1)*p.bq]
+	}
+	for j := range p.bq {
+		q[j] = p.q[p.qOffset(r, b, j)]
+	}
+	return q[:p.bq]
 }
 
 // index is where block b of row r is in p.d (and, times bq, in p.q).
@@ -84,11 +120,11 @@ func (p *Packed) RowBytes(dst []byte, r int) {
 	if r < 0 || r >= p.Rows || len(dst) != p.nb*bs {
 		panic("kernels: Packed.RowBytes: bad row or destination length")
 	}
+	var q [qk]byte
 	for b := 0; b < p.nb; b++ {
-		i := p.index(r, b)
-		h := quant.F32ToF16(math.Float32frombits(p.d[i]))
+		h := quant.F32ToF16(math.Float32frombits(p.d[p.index(r, b)]))
 		dst[b*bs], dst[b*bs+1] = byte(h), byte(h>>8)
-		copy(dst[b*bs+2:(b+1)*bs], p.q[i*p.bq:(i+1)*p.bq])
+		copy(dst[b*bs+2:(b+1)*bs], p.blockQuants(&q, r, b))
 	}
 }
 
@@ -99,12 +135,13 @@ func (p *Packed) Dequantize(dst []float32, r0 int) {
 	if len(dst)%p.Cols != 0 || r0 < 0 || r0+n > p.Rows {
 		panic("kernels: Packed.Dequantize: bad rows or destination length")
 	}
-	vec := packedKernels && (simdLevel == simdAVX2 || simdLevel == simdAVX512)
+	vec := packedFloatOn()
+	var buf [qk]byte
 	for r := r0; r < r0+n; r++ {
 		y := dst[(r-r0)*p.Cols : (r-r0+1)*p.Cols]
 		for b := 0; b < p.nb; b++ {
 			i := p.index(r, b)
-			q := p.q[i*p.bq : (i+1)*p.bq]
+			q := p.blockQuants(&buf, r, b)
 			if !vec || !dequantPackedBlock(p.Type, y[b*qk:(b+1)*qk], q, p.d[i]) {
 				dequantBlockPlain(p.Type, y[b*qk:(b+1)*qk], q, p.d[i])
 			}
@@ -148,7 +185,7 @@ func VecDotRowsPacked(dst []float32, p *Packed, r0 int, act []byte, as []uint32)
 	}
 	g0, g1 := r0/PackRows, (r0+len(dst)+PackRows-1)/PackRows
 	full := len(dst) / PackRows * PackRows
-	if packedKernels && quantSIMD && (simdLevel == simdAVX2 || simdLevel == simdAVX512) {
+	if packedIntOn() {
 		if full > 0 {
 			vecDotRowsPackedSIMD(p, dst[:full], g0, g0+full/PackRows, act, as)
 		}
@@ -175,7 +212,7 @@ func MatVecQLanesPacked(dst []float32, p *Packed, r0 int, x []float32) {
 	}
 	g0, g1 := r0/PackRows, (r0+len(dst)+PackRows-1)/PackRows
 	full := len(dst) / PackRows * PackRows
-	if packedKernels && (simdLevel == simdAVX2 || simdLevel == simdAVX512) {
+	if packedFloatOn() {
 		if full > 0 {
 			matVecQLanesPackedSIMD(p, dst[:full], g0, g0+full/PackRows, x)
 		}
@@ -189,6 +226,10 @@ func MatVecQLanesPacked(dst []float32, p *Packed, r0 int, x []float32) {
 	row := make([]byte, p.nb*(p.bq+2))
 	for i := range dst {
 		p.RowBytes(row, r0+i)
+		if wasmFloatSIMD {
+			dst[i] = dotQLanesF32x4(p.Type, row, x)
+			continue
+		}
 		dst[i] = dotQLanesPlain(p.Type, row, x)
 	}
 }

@@ -1,12 +1,16 @@
-//go:build !(goexperiment.simd && amd64)
+//go:build !(goexperiment.simd && (amd64 || wasm))
 
 package kernels
 
 import "github.com/attnscope/attnscope/engine/quant"
 
-// Without AVX2 nothing is packed; the packed products run their plain-Go versions.
+// Without vector kernels for them nothing is packed; the packed products run their plain-Go
+// versions.
 
-const packedKernels = false
+const packInterleave = false
+
+func packedIntOn() bool   { return false }
+func packedFloatOn() bool { return false }
 
 func vecDotRowsPackedSIMD(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {}
 func matVecQLanesPackedSIMD(p *Packed, dst []float32, g0, g1 int, x []float32)           {}

@@ -15,7 +15,13 @@ import (
 // slow between 256-bit instructions. So 128-bit loads are widened at once, and scales are kept
 // as float32 bits and broadcast from integer registers.
 
-const packedKernels = true
+// Rows after rows within a block (see qOffset).
+const packInterleave = false
+
+// packedIntOn and packedFloatOn say whether the packed integer and float products run on
+// vectors now (AVX2 or AVX-512, and for the integer ones the quantized kernels switched on).
+func packedIntOn() bool   { return quantSIMD && (simdLevel == simdAVX2 || simdLevel == simdAVX512) }
+func packedFloatOn() bool { return simdLevel == simdAVX2 || simdLevel == simdAVX512 }
 
 // vecDotRowsPackedSIMD computes VecDotRowsPacked for groups g0 … g1−1 into dst (eight rows a
 // group): the eight rows' integer block sums as in vecDotRowsQ8_0SIMD, one row per lane.

@@ -1,0 +1,124 @@
+//go:build goexperiment.simd
+
+package kernels
+
+import (
+	"simd/archsimd"
+
+	"github.com/attnscope/attnscope/engine/quant"
+)
+
+// In WebAssembly a packed block holds two halves of four rows, interleaved four bytes at a
+// time (see qOffset): a 16-byte piece holds quants 4p…4p+3 of rows 0…3 of its half, byte
+// 4k+i being row i's quant 4p+k. The activations are spread to match (byte 4k+i takes
+// activation 4p+k, a swizzle), the byte products widened to 16 bits (at most 128·128, which
+// fits) and then to 32 bits land in lanes that are rows, and a block's four row sums are one
+// vector: no horizontal sums and no half-precision conversions (the scales come from the
+// table), where VecDot takes both per row and block.
+
+// Halves of four rows interleaved (see qOffset).
+const packInterleave = true
+
+// packedIntOn: the integer products below run when the quantized kernels are on; the float
+// products of packed rows run their plain versions.
+func packedIntOn() bool   { return quantSIMD }
+func packedFloatOn() bool { return false }
+
+func matVecQLanesPackedSIMD(p *Packed, dst []float32, g0, g1 int, x []float32) {}
+func dequantPackedBlock(t quant.Type, y []float32, q []byte, d uint32) bool    { return false }
+
+// spread holds the swizzle indices that repeat activations 4u…4u+3 of a 16-byte piece four
+// times each: byte 4k+i of the result is activation 4u+k.
+var spread = func() (s [4][16]int8) {
+	for u := range s {
+		for b := range s[u] {
+			s[u][b] = int8(4*u + b/4)
+		}
+	}
+	return
+}()
+
+// rowSums4 adds the products of the 16 signed bytes w (four quants of four rows, interleaved)
+// and y (the matching activations) into acc, lane i being row i.
+func rowSums4(acc archsimd.Int32x4, w, y archsimd.Int8x16) archsimd.Int32x4 {
+	lo, hi := w.MulWidenLo(y), w.MulWidenHi(y)
+	return acc.Add(lo.ExtendLo4ToInt32()).Add(lo.ExtendHi4ToInt32()).Add(hi.ExtendLo4ToInt32()).Add(hi.ExtendHi4ToInt32())
+}
+
+// vecDotRowsPackedSIMD computes VecDotRowsPacked for groups g0 … g1−1 into dst (eight rows a
+// group): per row, as vecDotQ8_0SIMD and vecDotQ4_0SIMD, sum += float32(s)·(dx·dy) (Q8_0) or
+// (float32(s)·dx)·dy (Q4_0) block after block, four rows a vector.
+func vecDotRowsPackedSIMD(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {
+	nb := p.nb
+	s0 := archsimd.LoadInt8x16Array(&spread[0])
+	s1 := archsimd.LoadInt8x16Array(&spread[1])
+	s2 := archsimd.LoadInt8x16Array(&spread[2])
+	s3 := archsimd.LoadInt8x16Array(&spread[3])
+	q4 := p.Type == quant.Q4_0
+	gb := PackRows * p.bq // bytes of a group's block
+	for g := g0; g < g1; g++ {
+		qg := p.q[g*nb*gb : (g+1)*nb*gb]
+		dg := p.d[g*nb*PackRows : (g+1)*nb*PackRows]
+		var sum0, sum1 archsimd.Float32x4 // rows 0…3 and 4…7
+		for b := 0; b < nb; b++ {
+			a := (*[32]uint8)(act[b*q8_0Bytes+2:])
+			y0 := archsimd.LoadUint8x16Array((*[16]uint8)(a[0:16])).BitsToInt8()
+			y1 := archsimd.LoadUint8x16Array((*[16]uint8)(a[16:32])).BitsToInt8()
+			// Activations 4u…4u+3 spread: r[u] from the first half, r[4+u] from the second.
+			r0, r1, r2, r3 := y0.LookupOrZero(s0), y0.LookupOrZero(s1), y0.LookupOrZero(s2), y0.LookupOrZero(s3)
+			r4, r5, r6, r7 := y1.LookupOrZero(s0), y1.LookupOrZero(s1), y1.LookupOrZero(s2), y1.LookupOrZero(s3)
+			dy := archsimd.BroadcastUint32x4(as[b]).BitsToFloat32()
+			ds := (*[8]uint32)(dg[b*PackRows:])
+			dx0 := archsimd.LoadUint32x4Array((*[4]uint32)(ds[0:4])).BitsToFloat32()
+			dx1 := archsimd.LoadUint32x4Array((*[4]uint32)(ds[4:8])).BitsToFloat32()
+			var acc0, acc1 archsimd.Int32x4
+			if !q4 {
+				blk := (*[256]uint8)(qg[b*256:])
+				ld := func(o int) archsimd.Int8x16 {
+					return archsimd.LoadUint8x16Array((*[16]uint8)(blk[o : o+16])).BitsToInt8()
+				}
+				acc0 = rowSums4(acc0, ld(0), r0)
+				acc0 = rowSums4(acc0, ld(16), r1)
+				acc0 = rowSums4(acc0, ld(32), r2)
+				acc0 = rowSums4(acc0, ld(48), r3)
+				acc0 = rowSums4(acc0, ld(64), r4)
+				acc0 = rowSums4(acc0, ld(80), r5)
+				acc0 = rowSums4(acc0, ld(96), r6)
+				acc0 = rowSums4(acc0, ld(112), r7)
+				acc1 = rowSums4(acc1, ld(128), r0)
+				acc1 = rowSums4(acc1, ld(144), r1)
+				acc1 = rowSums4(acc1, ld(160), r2)
+				acc1 = rowSums4(acc1, ld(176), r3)
+				acc1 = rowSums4(acc1, ld(192), r4)
+				acc1 = rowSums4(acc1, ld(208), r5)
+				acc1 = rowSums4(acc1, ld(224), r6)
+				acc1 = rowSums4(acc1, ld(240), r7)
+				sum0 = sum0.Add(acc0.ConvertToFloat32().Mul(dx0.Mul(dy)))
+				sum1 = sum1.Add(acc1.ConvertToFloat32().Mul(dx1.Mul(dy)))
+				continue
+			}
+			// Q4_0: byte j of a row's block holds elements j (low nibble) and j+16 (high), so a
+			// piece's low nibbles meet r[u] and its high nibbles r[4+u]; each value is q−8.
+			blk := (*[128]uint8)(qg[b*128:])
+			mask, eight := archsimd.BroadcastUint8x16(0x0f), archsimd.BroadcastUint8x16(8)
+			nib := func(acc archsimd.Int32x4, o int, lo, hi archsimd.Int8x16) archsimd.Int32x4 {
+				v := archsimd.LoadUint8x16Array((*[16]uint8)(blk[o : o+16]))
+				acc = rowSums4(acc, v.And(mask).Sub(eight).BitsToInt8(), lo)
+				return rowSums4(acc, v.ShiftAllRight(4).Sub(eight).BitsToInt8(), hi)
+			}
+			acc0 = nib(acc0, 0, r0, r4)
+			acc0 = nib(acc0, 16, r1, r5)
+			acc0 = nib(acc0, 32, r2, r6)
+			acc0 = nib(acc0, 48, r3, r7)
+			acc1 = nib(acc1, 64, r0, r4)
+			acc1 = nib(acc1, 80, r1, r5)
+			acc1 = nib(acc1, 96, r2, r6)
+			acc1 = nib(acc1, 112, r3, r7)
+			sum0 = sum0.Add(acc0.ConvertToFloat32().Mul(dx0).Mul(dy))
+			sum1 = sum1.Add(acc1.ConvertToFloat32().Mul(dx1).Mul(dy))
+		}
+		o := (*[8]float32)(dst[(g-g0)*8:])
+		sum0.StoreArray((*[4]float32)(o[0:4]))
+		sum1.StoreArray((*[4]float32)(o[4:8]))
+	}
+}
