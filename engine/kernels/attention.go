@@ -76,7 +76,7 @@ func dotLanesStrided(p, v []float32, stride, base int, padded bool) float32 {
 	}
 	s := reduce16(&acc)
 	for j := n; j < len(p); j++ {
-		s = FMA32(p[j], v[j*stride+base], s)
+		s = mulAdd(p[j], v[j*stride+base], s)
 	}
 	return s
 }
@@ -102,7 +102,7 @@ func dotBlockedStrided(p, v []float32, stride, base int) float32 {
 		s = combine4(&acc)
 	}
 	for j := n; j < len(p); j++ {
-		s = FMA32(p[j], v[j*stride+base], s)
+		s = mulAdd(p[j], v[j*stride+base], s)
 	}
 	return s
 }

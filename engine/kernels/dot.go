@@ -22,6 +22,20 @@ func FMA32(a, b, c float32) float32 {
 	return fma32Slow(float64(a)*float64(b), float64(c), float64(a)*float64(b)+float64(c))
 }
 
+// mulAdd is a·b + s as this platform's lane loops compute it: fused (one rounding) natively,
+// in two roundings on WebAssembly (see unfused). The tails of the float kernels use it, so
+// that a short vector (a head of 48 values has only a tail in DotBlocked's order) costs no
+// emulated fused step per element there.
+func mulAdd(a, b, s float32) float32 {
+	if unfused {
+		return s + float32(a*b)
+	}
+	if r, ok := fmaFast(a, b, s); ok {
+		return r
+	}
+	return FMA32(a, b, s)
+}
+
 // fmaFast returns float32(s), s = a·b + c rounded once to float64, and whether that is
 // certainly FMA32(a, b, c): s is in the float32 normal range and not a float32 midpoint. It is
 // small enough to be inlined into the kernels' loops, which call FMA32 when ok is false.
@@ -107,7 +121,7 @@ func dotLanesPlain(a, b []float32) float32 {
 	}
 	s := reduce16(&acc)
 	for i := n; i < len(a); i++ {
-		s = FMA32(a[i], b[i], s)
+		s = mulAdd(a[i], b[i], s)
 	}
 	return s
 }
@@ -149,7 +163,7 @@ func dotBlockedPlain(a, b []float32) float32 {
 		s = combine4(&acc)
 	}
 	for i := n; i < len(a); i++ {
-		s = FMA32(a[i], b[i], s)
+		s = mulAdd(a[i], b[i], s)
 	}
 	return s
 }

@@ -41,7 +41,7 @@ func dotLanesF32x4(a, b []float32) float32 {
 	}
 	s := reduceLanes(&acc)
 	for i := n; i < len(a); i++ {
-		s = FMA32(a[i], b[i], s)
+		s = mulAdd(a[i], b[i], s)
 	}
 	return s
 }
