@@ -40,7 +40,7 @@ func AttentionRow(out, probs, q, k, v []float32, nKeys, stride, off int, scale f
 	// product when that axis is a multiple of 16 — always for a cache, whose padding makes every
 	// key fall in a full chunk of 16 — else in the blocked order.
 	d0 := 0
-	if simdLevel != simdNone && (cached || nKeys%16 == 0) {
+	if (simdLevel != simdNone || wasmFloatSIMD) && (cached || nKeys%16 == 0) {
 		d0 = attnValuesSIMD(out, p, v, stride, off)
 	}
 	for d := d0; d < len(out); d++ {

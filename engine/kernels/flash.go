@@ -307,7 +307,7 @@ func expSum(s []float32, m float32) float64 {
 // the keys in 16 lanes (key j to lane j mod 16) as AttentionRow sums a cached row.
 func valuesTile(out, p, v []float32, stride, off int) {
 	d0 := 0
-	if simdLevel != simdNone {
+	if simdLevel != simdNone || wasmFloatSIMD {
 		d0 = attnValuesSIMD(out, p, v, stride, off)
 	}
 	for d := d0; d < len(out); d++ {

@@ -68,3 +68,39 @@ func dotQLanesF32x4(t quant.Type, row []byte, x []float32) float32 {
 	}
 	return reduceLanes(&acc)
 }
+
+// attnValuesSIMD computes out[d] = dotLanesStrided(p, v, stride, off+d, true) for the d below
+// len(out)&^3, four d a vector: accumulator l takes the keys j ≡ l (mod 16), p[j]·v_j[d…d+3]
+// rounded and then added as the plain loop does, and the sixteen are reduced in reduce16's
+// order. It returns how many d it did.
+func attnValuesSIMD(out, p, v []float32, stride, off int) int {
+	hd := len(out) &^ 3
+	n := len(p)
+	full := n &^ 15
+	for d := 0; d < hd; d += 4 {
+		var a [16]archsimd.Float32x4
+		for l := range a {
+			a[l] = zero4()
+		}
+		term := func(j int) archsimd.Float32x4 {
+			b := j*stride + off + d
+			return archsimd.BroadcastFloat32x4(p[j]).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(v[b : b+4])))
+		}
+		for c := 0; c < full; c += 16 {
+			a[0], a[1], a[2], a[3] = a[0].Add(term(c)), a[1].Add(term(c+1)), a[2].Add(term(c+2)), a[3].Add(term(c+3))
+			a[4], a[5], a[6], a[7] = a[4].Add(term(c+4)), a[5].Add(term(c+5)), a[6].Add(term(c+6)), a[7].Add(term(c+7))
+			a[8], a[9], a[10], a[11] = a[8].Add(term(c+8)), a[9].Add(term(c+9)), a[10].Add(term(c+10)), a[11].Add(term(c+11))
+			a[12], a[13], a[14], a[15] = a[12].Add(term(c+12)), a[13].Add(term(c+13)), a[14].Add(term(c+14)), a[15].Add(term(c+15))
+		}
+		for j := full; j < n; j++ {
+			a[j&15] = a[j&15].Add(term(j))
+		}
+		var h [8]archsimd.Float32x4
+		for l := range h {
+			h[l] = a[l].Add(a[l+8])
+		}
+		q0, q1, q2, q3 := h[0].Add(h[4]), h[1].Add(h[5]), h[2].Add(h[6]), h[3].Add(h[7])
+		q0.Add(q2).Add(q1.Add(q3)).StoreArray((*[4]float32)(out[d : d+4]))
+	}
+	return hd
+}

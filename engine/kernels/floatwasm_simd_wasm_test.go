@@ -40,3 +40,31 @@ func TestF32x4MatchesPlain(t *testing.T) {
 		}
 	}
 }
+
+// attnValuesSIMD gives dotLanesStrided's bits for every d it does.
+func TestAttnValuesF32x4MatchesPlain(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 15, 16, 17, 48, 100} {
+		for _, hd := range []int{4, 7, 48} {
+			const stride, off = 70, 3
+			p := make([]float32, n)
+			v := make([]float32, (n-1)*stride+off+hd)
+			for i := range p {
+				p[i] = float32(r.Float64())
+			}
+			for i := range v {
+				v[i] = float32(r.NormFloat64())
+			}
+			out := make([]float32, hd)
+			done := attnValuesSIMD(out, p, v, stride, off)
+			if done != hd&^3 {
+				t.Fatalf("n=%d hd=%d: did %d", n, hd, done)
+			}
+			for d := 0; d < done; d++ {
+				if w := dotLanesStrided(p, v, stride, off+d, true); math.Float32bits(out[d]) != math.Float32bits(w) {
+					t.Fatalf("n=%d hd=%d d=%d: %g, plain %g", n, hd, d, out[d], w)
+				}
+			}
+		}
+	}
+}

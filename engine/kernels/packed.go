@@ -75,8 +75,11 @@ func Pack(t quant.Type, w []byte, rows, cols int) (*Packed, error) {
 				copy(p.q[i*bq:(i+1)*bq], src)
 				continue
 			}
-			for j, v := range src {
-				p.q[p.qOffset(r, b, j)] = v
+			// Four quants at a time to their four places, 4 bytes apart (qOffset).
+			o := p.qOffset(r, b, 0)
+			for j := 0; j < bq; j += 4 {
+				d := p.q[o+j*4 : o+j*4+13]
+				d[0], d[4], d[8], d[12] = src[j], src[j+1], src[j+2], src[j+3]
 			}
 		}
 	}

@@ -17,7 +17,6 @@ var quantSIMD = true
 
 func dotLanesSIMD(a, b []float32) float32                                  { return dotLanesPlain(a, b) }
 func dotBlockedSIMD(a, b []float32) float32                                { return dotBlockedPlain(a, b) }
-func attnValuesSIMD(out, p, v []float32, stride, off int) int              { return 0 }
 func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int { return 0 }
 func softmaxChunksSIMD(x []float32, n int, maxv float32) float64           { panic("kernels: no SIMD") }
 func scaleSIMD(x []float32, s float32) int                                 { return 0 }
