@@ -24,7 +24,7 @@ func AttentionRow(out, probs, q, k, v []float32, nKeys, stride, off int, scale f
 	}
 	p := probs[:nKeys]
 	j0 := 0
-	if simdLevel != simdNone {
+	if simdLevel != simdNone || wasmFloatSIMD {
 		j0 = attnScoresSIMD(p, q, k, stride, off, scale)
 	}
 	for j := j0; j < nKeys; j++ {

@@ -252,7 +252,7 @@ func (h *Head) tileScores(p []float32, i, t0, t1 int) (c1 int, ok bool) {
 	hd := h.HeadDim
 	q := h.Q[i*h.QStride+h.QOff : i*h.QStride+h.QOff+hd]
 	j0 := 0
-	if simdLevel != simdNone {
+	if simdLevel != simdNone || wasmFloatSIMD {
 		j0 = attnScoresSIMD(s, q, h.K[t0*h.KVStride:], h.KVStride, h.KVOff, h.Scale)
 	}
 	for j := j0; j < len(s); j++ {

@@ -68,3 +68,36 @@ func TestAttnValuesF32x4MatchesPlain(t *testing.T) {
 		}
 	}
 }
+
+// attnScoresSIMD gives DotBlocked's bits times the scale for heads shorter than 64.
+func TestAttnScoresF32x4MatchesPlain(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{1, 4, 7, 33} {
+		for _, hd := range []int{8, 48, 63, 64} {
+			const stride, off = 130, 5
+			q := make([]float32, hd)
+			k := make([]float32, (n-1)*stride+off+hd)
+			for i := range q {
+				q[i] = float32(r.NormFloat64())
+			}
+			for i := range k {
+				k[i] = float32(r.NormFloat64())
+			}
+			p := make([]float32, n)
+			done := attnScoresSIMD(p, q, k, stride, off, 0.125)
+			if want := n &^ 3; hd >= 64 {
+				want = 0
+				if done != want {
+					t.Fatalf("n=%d hd=%d: did %d, want %d", n, hd, done, want)
+				}
+			} else if done != want {
+				t.Fatalf("n=%d hd=%d: did %d, want %d", n, hd, done, want)
+			}
+			for j := 0; j < done; j++ {
+				if w := dotBlockedPlain(q, k[j*stride+off:j*stride+off+hd]) * 0.125; math.Float32bits(p[j]) != math.Float32bits(w) {
+					t.Fatalf("n=%d hd=%d j=%d: %g, plain %g", n, hd, j, p[j], w)
+				}
+			}
+		}
+	}
+}

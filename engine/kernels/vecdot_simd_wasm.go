@@ -15,12 +15,11 @@ var simdLevel = simdNone
 // quantSIMD: the integer kernels below are used.
 var quantSIMD = true
 
-func dotLanesSIMD(a, b []float32) float32                                  { return dotLanesPlain(a, b) }
-func dotBlockedSIMD(a, b []float32) float32                                { return dotBlockedPlain(a, b) }
-func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int { return 0 }
-func softmaxChunksSIMD(x []float32, n int, maxv float32) float64           { panic("kernels: no SIMD") }
-func scaleSIMD(x []float32, s float32) int                                 { return 0 }
-func matVecLanesSIMD(dst, w, x []float32) int                              { return 0 }
+func dotLanesSIMD(a, b []float32) float32                        { return dotLanesPlain(a, b) }
+func dotBlockedSIMD(a, b []float32) float32                      { return dotBlockedPlain(a, b) }
+func softmaxChunksSIMD(x []float32, n int, maxv float32) float64 { panic("kernels: no SIMD") }
+func scaleSIMD(x []float32, s float32) int                       { return 0 }
+func matVecLanesSIMD(dst, w, x []float32) int                    { return 0 }
 
 // dotI8x16 adds the products of 16 signed bytes of x and y into four 32-bit sums.
 func dotI8x16(x, y archsimd.Int8x16) archsimd.Int32x4 {
