@@ -39,10 +39,18 @@ var spread = func() (s [4][16]int8) {
 }()
 
 // rowSums4 adds the products of the 16 signed bytes w (four quants of four rows, interleaved)
-// and y (the matching activations) into acc, lane i being row i.
+// and y (the matching activations) into acc, lane i being row i. Lane i of both 16-bit halves
+// is row i mod 4, so they are added in 16 bits first: two products of at most 128·127 each
+// (activations lie in −127…127) fit.
 func rowSums4(acc archsimd.Int32x4, w, y archsimd.Int8x16) archsimd.Int32x4 {
-	lo, hi := w.MulWidenLo(y), w.MulWidenHi(y)
-	return acc.Add(lo.ExtendLo4ToInt32()).Add(lo.ExtendHi4ToInt32()).Add(hi.ExtendLo4ToInt32()).Add(hi.ExtendHi4ToInt32())
+	s := w.MulWidenLo(y).Add(w.MulWidenHi(y))
+	return acc.Add(s.ExtendLo4ToInt32()).Add(s.ExtendHi4ToInt32())
+}
+
+// nibSums adds the products of w (values −8…7) and y into the 16-bit sums s, lane i being row
+// i mod 4: a Q4_0 half block adds 16 products of at most 8·127 to a lane, which fits.
+func nibSums(s archsimd.Int16x8, w, y archsimd.Int8x16) archsimd.Int16x8 {
+	return s.Add(w.MulWidenLo(y)).Add(w.MulWidenHi(y))
 }
 
 // vecDotRowsPackedSIMD computes VecDotRowsPacked for groups g0 … g1−1 into dst (eight rows a
@@ -101,19 +109,22 @@ func vecDotRowsPackedSIMD(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 			// piece's low nibbles meet r[u] and its high nibbles r[4+u]; each value is q−8.
 			blk := (*[128]uint8)(qg[b*128:])
 			mask, eight := archsimd.BroadcastUint8x16(0x0f), archsimd.BroadcastUint8x16(8)
-			nib := func(acc archsimd.Int32x4, o int, lo, hi archsimd.Int8x16) archsimd.Int32x4 {
+			nib := func(s archsimd.Int16x8, o int, lo, hi archsimd.Int8x16) archsimd.Int16x8 {
 				v := archsimd.LoadUint8x16Array((*[16]uint8)(blk[o : o+16]))
-				acc = rowSums4(acc, v.And(mask).Sub(eight).BitsToInt8(), lo)
-				return rowSums4(acc, v.ShiftAllRight(4).Sub(eight).BitsToInt8(), hi)
+				s = nibSums(s, v.And(mask).Sub(eight).BitsToInt8(), lo)
+				return nibSums(s, v.ShiftAllRight(4).Sub(eight).BitsToInt8(), hi)
 			}
-			acc0 = nib(acc0, 0, r0, r4)
-			acc0 = nib(acc0, 16, r1, r5)
-			acc0 = nib(acc0, 32, r2, r6)
-			acc0 = nib(acc0, 48, r3, r7)
-			acc1 = nib(acc1, 64, r0, r4)
-			acc1 = nib(acc1, 80, r1, r5)
-			acc1 = nib(acc1, 96, r2, r6)
-			acc1 = nib(acc1, 112, r3, r7)
+			var h0, h1 archsimd.Int16x8
+			h0 = nib(h0, 0, r0, r4)
+			h0 = nib(h0, 16, r1, r5)
+			h0 = nib(h0, 32, r2, r6)
+			h0 = nib(h0, 48, r3, r7)
+			h1 = nib(h1, 64, r0, r4)
+			h1 = nib(h1, 80, r1, r5)
+			h1 = nib(h1, 96, r2, r6)
+			h1 = nib(h1, 112, r3, r7)
+			acc0 = h0.ExtendLo4ToInt32().Add(h0.ExtendHi4ToInt32())
+			acc1 = h1.ExtendLo4ToInt32().Add(h1.ExtendHi4ToInt32())
 			sum0 = sum0.Add(acc0.ConvertToFloat32().Mul(dx0).Mul(dy))
 			sum1 = sum1.Add(acc1.ConvertToFloat32().Mul(dx1).Mul(dy))
 		}
