@@ -34,7 +34,7 @@ func MatVecQLanes(t quant.Type, dst []float32, w []byte, x []float32) bool {
 	if len(w) != len(dst)*nb*bs {
 		panic("kernels: MatVecQLanes: matrix size is not rows × row bytes")
 	}
-	if Packs(t) && len(dst) > 0 {
+	if PacksFloat(t) && len(dst) > 0 {
 		// The vector kernels read packed rows: pack these (a copy; backends keep their
 		// weights packed and call MatVecQLanesPacked).
 		if p, err := Pack(t, w, len(dst), c); err == nil {

@@ -116,7 +116,7 @@ func BenchmarkMatVecQLanes(b *testing.B) {
 				sides(b, func(b *testing.B) {
 					b.SetBytes(int64(len(w)))
 					for b.Loop() {
-						if kernels.Packs(typ) {
+						if kernels.PacksFloat(typ) {
 							kernels.MatVecQLanesPacked(dst, p, 0, x)
 						} else {
 							kernels.MatVecQLanes(typ, dst, w, x)

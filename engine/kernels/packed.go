@@ -39,10 +39,17 @@ type Packed struct {
 	d          []uint32 // scales as float32 bits: block b of row r at (r/8·nb + b)·8 + r%8
 }
 
-// Packs reports whether the products of type t in this build and on this CPU read packed
-// matrices (Pack), so that a backend should keep its weights of type t that way.
+// Packs reports whether the integer products of type t (VecDotRows) in this build and on this
+// CPU read packed matrices (Pack), so that a backend should keep its weights of type t that
+// way.
 func Packs(t quant.Type) bool {
 	return (t == quant.Q8_0 || t == quant.Q4_0) && packedIntOn()
+}
+
+// PacksFloat is Packs for the float products (MatVecQLanes): true where they have packed
+// vector kernels (AVX2), false in WebAssembly, whose float products read ggml's encoding.
+func PacksFloat(t quant.Type) bool {
+	return (t == quant.Q8_0 || t == quant.Q4_0) && packedFloatOn()
 }
 
 // Pack rearranges the rows × cols matrix w of type t (Q8_0 or Q4_0, ggml's encoding, cols a

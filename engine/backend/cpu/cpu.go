@@ -143,7 +143,7 @@ func (b *Backend) NewWeight(name string, t quant.Type, rows, cols int, data []by
 		for i := range w.f32 {
 			w.f32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 		}
-	} else if kernels.Packs(t) {
+	} else if b.roundsActivations(t) && kernels.Packs(t) || !b.roundsActivations(t) && kernels.PacksFloat(t) {
 		if w.packed, err = kernels.Pack(t, data, rows, cols); err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
