@@ -17,10 +17,11 @@ var (
 // call it must not run in parallel.
 func UseSIMD(on bool) (restore func()) {
 	prevLevel, prevQuant := simdLevel, quantSIMD
+	prevFloat := setWasmFloat(on)
 	if on {
 		simdLevel, quantSIMD = detectedLevel, detectedQuant
 	} else {
 		simdLevel, quantSIMD = simdNone, false
 	}
-	return func() { simdLevel, quantSIMD = prevLevel, prevQuant }
+	return func() { simdLevel, quantSIMD = prevLevel, prevQuant; setWasmFloat(prevFloat) }
 }

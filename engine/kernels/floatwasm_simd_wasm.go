@@ -11,7 +11,7 @@ import (
 // wasmFloatSIMD: on WebAssembly with the SIMD experiment, the unfused lane loops (see
 // fused_wasm.go) run on v128 vectors. Lane l of the 16 lives in vector l/4, element l mod 4, and
 // every step rounds the product and then the sum, as the plain loops do, so both give the same bits.
-const wasmFloatSIMD = true
+var wasmFloatSIMD = true // a variable only so that tests can switch it off (UseSIMD)
 
 func zero4() archsimd.Float32x4 { return archsimd.BroadcastFloat32x4(0) }
 
