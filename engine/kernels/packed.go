@@ -213,6 +213,28 @@ func VecDotRowsPacked(dst []float32, p *Packed, r0 int, act []byte, as []uint32)
 	}
 }
 
+// VecDotRowsPacked2 is VecDotRowsPacked of the same rows with two inputs (dst0 with act0 and
+// as0, dst1 with act1 and as1), the same bits; where a kernel takes both at once (Q8_0 with
+// AVX2) the weights are read once for the two.
+func VecDotRowsPacked2(dst0, dst1 []float32, p *Packed, r0 int, act0, act1 []byte, as0, as1 []uint32) {
+	if len(dst1) != len(dst0) || !packedIntOn() || !pairKernel(p.Type) || len(dst0) < PackRows {
+		VecDotRowsPacked(dst0, p, r0, act0, as0)
+		VecDotRowsPacked(dst1, p, r0, act1, as1)
+		return
+	}
+	p.checkProduct("VecDotRowsPacked2", r0, len(dst0), len(as0)*qk)
+	if len(as1) != len(as0) || len(act0) != p.nb*q8_0Bytes || len(act1) != len(act0) {
+		panic("kernels: VecDotRowsPacked2: activations are not one Q8_0 row each")
+	}
+	full := len(dst0) / PackRows * PackRows
+	g0 := r0 / PackRows
+	vecDotRowsPacked2SIMD(p, dst0[:full], dst1[:full], g0, g0+full/PackRows, act0, act1, as0, as1)
+	if full < len(dst0) {
+		VecDotRowsPacked(dst0[full:], p, r0+full, act0, as0)
+		VecDotRowsPacked(dst1[full:], p, r0+full, act1, as1)
+	}
+}
+
 // MatVecQLanesPacked sets dst[i] = DotLanes(dequantized row r0+i, x) for the len(dst) rows from
 // r0 (a multiple of PackRows): the bits of MatVecQLanes.
 func MatVecQLanesPacked(dst []float32, p *Packed, r0 int, x []float32) {

@@ -59,6 +59,58 @@ func vecDotRowsPackedQ8_0(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 	}
 }
 
+// dot2 is dotQ8x32 of w with y0 and with y1, |w| taken once.
+func dot2(w, y0, y1 archsimd.Int8x32, ones archsimd.Int16x16) (archsimd.Int32x8, archsimd.Int32x8) {
+	a := w.Abs().AsUint8x32()
+	return a.DotProductPairsSaturated(y0.MulSign(w)).DotProductPairs(ones), a.DotProductPairsSaturated(y1.MulSign(w)).DotProductPairs(ones)
+}
+
+// rows4x2 returns the block sums of rows k0…k0+3 of blk with y0 and with y1, a row per lane in
+// each 128-bit half (sum4's layout).
+func rows4x2(blk *[256]byte, k0 int, y0, y1 archsimd.Int8x32, ones archsimd.Int16x16) (archsimd.Int32x8, archsimd.Int32x8) {
+	a0, b0 := dot2(ld8(blk, k0), y0, y1, ones)
+	a1, b1 := dot2(ld8(blk, k0+1), y0, y1, ones)
+	pa, pb := pairSums(a0, a1), pairSums(b0, b1)
+	a2, b2 := dot2(ld8(blk, k0+2), y0, y1, ones)
+	a3, b3 := dot2(ld8(blk, k0+3), y0, y1, ones)
+	return sum4(pa, pairSums(a2, a3)), sum4(pb, pairSums(b2, b3))
+}
+
+// pairKernel says whether vecDotRowsPacked2SIMD takes type t.
+func pairKernel(t quant.Type) bool { return t == quant.Q8_0 }
+
+// vecDotRowsPacked2SIMD computes VecDotRowsPacked2 for groups g0 … g1−1 (Q8_0).
+func vecDotRowsPacked2SIMD(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, act1 []byte, as0, as1 []uint32) {
+	vecDotRowsPackedQ8_0x2(p, dst0, dst1, g0, g1, act0, act1, as0, as1)
+	archsimd.ClearAVXUpperBits()
+}
+
+// vecDotRowsPackedQ8_0x2 is vecDotRowsPackedQ8_0 for two inputs at once, the weights loaded and
+// their magnitudes taken once for both.
+func vecDotRowsPackedQ8_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, act1 []byte, as0, as1 []uint32) {
+	nb := p.nb
+	ones := archsimd.BroadcastInt16x16(1)
+	for g := g0; g < g1; g++ {
+		qg := p.q[g*nb*256 : (g+1)*nb*256]
+		dg := p.d[g*nb*8 : (g+1)*nb*8]
+		sum0, sum1 := archsimd.Float32x8{}, archsimd.Float32x8{}
+		for b := 0; b < nb; b++ {
+			blk := (*[256]byte)(qg[b*256:])
+			y0 := archsimd.LoadUint8x32Array((*[32]uint8)(act0[b*q8_0Bytes+2:])).AsInt8x32()
+			y1 := archsimd.LoadUint8x32Array((*[32]uint8)(act1[b*q8_0Bytes+2:])).AsInt8x32()
+			u0, v0 := rows4x2(blk, 0, y0, y1, ones)
+			u1, v1 := rows4x2(blk, 4, y0, y1, ones)
+			s0 := u0.ConcatPermute128Scalars(0, 2, u1).Add(u0.ConcatPermute128Scalars(1, 3, u1))
+			s1 := v0.ConcatPermute128Scalars(0, 2, v1).Add(v0.ConcatPermute128Scalars(1, 3, v1))
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg[b*8:])).AsFloat32x8()
+			sum0 = sum0.Add(s0.ConvertToFloat32().Mul(dx.Mul(archsimd.BroadcastUint32x8(as0[b]).AsFloat32x8())))
+			sum1 = sum1.Add(s1.ConvertToFloat32().Mul(dx.Mul(archsimd.BroadcastUint32x8(as1[b]).AsFloat32x8())))
+		}
+		sum0.StoreArray((*[8]float32)(dst0[(g-g0)*8:]))
+		sum1.StoreArray((*[8]float32)(dst1[(g-g0)*8:]))
+	}
+}
+
 // nib4 returns the pair sums of row k's nibbles (0…15, unsigned) times the activations y, to
 // 32 bits: bytes j < 16 of the vector are the low nibbles (elements 0…15), bytes 16…31 the high.
 func nib4(blk *[128]byte, k int, y archsimd.Int8x32, mask archsimd.Uint8x32, ones archsimd.Int16x16) archsimd.Int32x8 {

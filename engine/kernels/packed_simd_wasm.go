@@ -133,3 +133,8 @@ func vecDotRowsPackedSIMD(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 		sum1.StoreArray((*[4]float32)(o[4:8]))
 	}
 }
+
+// No two-input kernel here (VecDotRowsPacked2 runs the one-input kernel twice).
+func pairKernel(t quant.Type) bool { return false }
+func vecDotRowsPacked2SIMD(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, act1 []byte, as0, as1 []uint32) {
+}

@@ -71,8 +71,28 @@ func TestPackedMatchesRows(t *testing.T) {
 								t.Fatalf("simd=%v: Dequantize value %d = %v, quant.Dequantize %v", on, i, got[i], deq[i])
 							}
 						}
+						act2 := activations(uint64(cols+8), cols)
+						as2 := make([]uint32, nb)
+						kernels.ActScales(as2, act2)
 						for r0 := 0; r0 < rows; r0 += kernels.PackRows {
 							for _, n := range []int{rows - r0, min(rows-r0, 3)} {
+								// Two inputs at once: each as VecDotRowsPacked alone.
+								d0, d1 := make([]float32, n), make([]float32, n)
+								kernels.VecDotRowsPacked2(d0, d1, p, r0, act, act2, as, as2)
+								one := make([]float32, n)
+								for k, pair := range [][]float32{d0, d1} {
+									a, s := act, as
+									if k == 1 {
+										a, s = act2, as2
+									}
+									kernels.VecDotRowsPacked(one, p, r0, a, s)
+									for i := range one {
+										if !sameBits(one[i], pair[i]) {
+											restore()
+											t.Fatalf("simd=%v r0=%d n=%d: VecDotRowsPacked2 input %d row %d = %v, alone %v", on, r0, n, k, r0+i, pair[i], one[i])
+										}
+									}
+								}
 								dots := make([]float32, n)
 								kernels.VecDotRowsPacked(dots, p, r0, act, as)
 								lanes := make([]float32, n)

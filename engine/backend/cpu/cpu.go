@@ -306,7 +306,12 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, qs
 		step := max(kernels.PackRows, (16<<10)/(nb*34)&^(kernels.PackRows-1))
 		for r := r0; r < r1; r += step {
 			re := min(r+step, r1)
-			for i := 0; i < n; i++ {
+			i := 0
+			for ; i+1 < n; i += 2 { // two inputs at a time read the rows once
+				kernels.VecDotRowsPacked2(dst[i*w.rows+r:i*w.rows+re], dst[(i+1)*w.rows+r:(i+1)*w.rows+re], w.packed, r,
+					qx[i*ab:(i+1)*ab], qx[(i+1)*ab:(i+2)*ab], qs[i*nb:(i+1)*nb], qs[(i+1)*nb:(i+2)*nb])
+			}
+			if i < n {
 				kernels.VecDotRowsPacked(dst[i*w.rows+r:i*w.rows+re], w.packed, r, qx[i*ab:(i+1)*ab], qs[i*nb:(i+1)*nb])
 			}
 		}
