@@ -16,7 +16,7 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 
 # Debian packages each target needs beyond Go and make.
-DEPS_TEST := fonts-nanum chromium clang-14
+DEPS_TEST := fonts-nanum chromium clang-14 qemu-user-static
 DEPS_RUN := fonts-nanum
 
 .PHONY: all build test test-nosimd run wasm view bench fuzz clean deps-test deps-run vet ptx device-build device-check
@@ -40,6 +40,9 @@ vet:
 test: deps-test vet
 	$(GO) test -count=1 ./...
 	GOEXPERIMENT= $(GO) test -count=1 ./engine/...
+	# The kernels as the page runs them (WebAssembly in Node) and on arm64 (NEON, under qemu).
+	GOOS=js GOARCH=wasm $(GO) test -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -count=1 ./engine/kernels ./engine/backend/cpu
+	GOARCH=arm64 $(GO) test -exec=qemu-aarch64-static -count=1 ./engine/kernels ./engine/backend/cpu
 
 # The browser app: the wasm engine and the page, served by our own server on 127.0.0.1:$(PORT).
 PORT ?= 8080

@@ -53,8 +53,8 @@ func (r RoPE) Apply(x []float32, pos int, scratch []float32) {
 			a, b = i, i+half
 		}
 		x0, x1 := x[a], x[b]
-		x[a] = x0*c - x1*s
-		x[b] = x0*s + x1*c
+		x[a] = float32(x0*c) - float32(x1*s)
+		x[b] = float32(x0*s) + float32(x1*c)
 	}
 }
 
@@ -93,16 +93,18 @@ func (r RoPE) Rotate(x, cs []float32) {
 		for i := range lo {
 			c, s := cs[2*i], cs[2*i+1]
 			x0, x1 := lo[i], hi[i]
-			lo[i] = x0*c - x1*s
-			hi[i] = x0*s + x1*c
+			lo[i] = float32(x0*c) - float32(x1*s)
+			hi[i] = float32(x0*s) + float32(x1*c)
 		}
 		return
 	}
+	// The products are rounded before they are added (the conversions keep the compiler from
+	// fusing them, as it may on arm64), so every platform gives the same bits.
 	x = x[:r.Dims]
 	for i := 0; i < len(x); i += 2 {
 		c, s := cs[i], cs[i+1]
 		x0, x1 := x[i], x[i+1]
-		x[i] = x0*c - x1*s
-		x[i+1] = x0*s + x1*c
+		x[i] = float32(x0*c) - float32(x1*s)
+		x[i+1] = float32(x0*s) + float32(x1*c)
 	}
 }

@@ -109,8 +109,8 @@ func (hostOps) RoPE(x, table backend.Buffer, rows, heads, headDim, ropeDims, pos
 					a, b = j, j+half
 				}
 				x0, x1 := v[a], v[b]
-				v[a] = x0*c - x1*s
-				v[b] = x0*s + x1*c
+				v[a] = float32(x0*c) - float32(x1*s)
+				v[b] = float32(x0*s) + float32(x1*c)
 			}
 		}
 	}
