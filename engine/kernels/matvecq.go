@@ -18,9 +18,11 @@ import (
 //	  for i in 0…cols−1: acc[i mod 16] = fma(float32(q_i)·d_block(i), x[i], acc[i mod 16])
 //	  dst[r] = reduce16(acc)
 //
-// It reports false, and does nothing, for other types, when len(x) is not a multiple of 32, and
-// on arm64, whose vector MatVecLanes after Dequantize is faster than this kernel's plain
-// version (elsewhere without AVX2 the plain version costs what dequantizing first does).
+// It runs row by row on rows in ggml's encoding (on v128 vectors in WebAssembly, in plain Go
+// elsewhere); the AVX2 version reads packed rows (Pack, MatVecQLanesPacked), which a backend
+// keeps instead. It reports false, and does nothing, for other types, when len(x) is not a
+// multiple of 32, and on arm64, whose vector MatVecLanes after Dequantize is faster than this
+// kernel's plain version.
 func MatVecQLanes(t quant.Type, dst []float32, w []byte, x []float32) bool {
 	c := len(x)
 	if c == 0 || c%qk != 0 || (t != quant.Q8_0 && t != quant.Q4_0) || simdLevel == simdNEON {
@@ -33,14 +35,6 @@ func MatVecQLanes(t quant.Type, dst []float32, w []byte, x []float32) bool {
 	}
 	if len(w) != len(dst)*nb*bs {
 		panic("kernels: MatVecQLanes: matrix size is not rows × row bytes")
-	}
-	if PacksFloat(t) && len(dst) > 0 {
-		// The vector kernels read packed rows: pack these (a copy; backends keep their
-		// weights packed and call MatVecQLanesPacked).
-		if p, err := Pack(t, w, len(dst), c); err == nil {
-			MatVecQLanesPacked(dst, p, 0, x)
-			return true
-		}
 	}
 	rb := nb * bs
 	for r := 0; r < len(dst); r++ {

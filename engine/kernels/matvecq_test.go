@@ -33,8 +33,8 @@ func dequantThenLanes(t *testing.T, typ quant.Type, w []byte, rows int, x []floa
 	return want
 }
 
-// checkMatVecQ compares MatVecQLanes, with the SIMD kernels on and off, against
-// dequantThenLanes bit for bit.
+// checkMatVecQ compares MatVecQLanes and MatVecQLanesPacked, with the SIMD kernels on and off,
+// against dequantThenLanes bit for bit.
 func checkMatVecQ(t *testing.T, typ quant.Type, w []byte, rows int, x []float32) {
 	t.Helper()
 	want := dequantThenLanes(t, typ, w, rows, x)
@@ -42,7 +42,14 @@ func checkMatVecQ(t *testing.T, typ quant.Type, w []byte, rows int, x []float32)
 		restore := kernels.UseSIMD(on)
 		got := make([]float32, rows)
 		ok := kernels.MatVecQLanes(typ, got, w, x)
+		pk := make([]float32, rows)
+		kernels.MatVecQLanesPacked(pk, packed(t, typ, w, rows, len(x)), 0, x)
 		restore()
+		for r := range pk {
+			if !sameBits(pk[r], want[r]) {
+				t.Fatalf("%s rows=%d c=%d simd=%v: MatVecQLanesPacked row %d = %x, dequantized DotLanes %x", typ, rows, len(x), on, r, pk[r], want[r])
+			}
+		}
 		if !ok && on && kernels.SIMD() == "neon" {
 			continue // it declines on arm64, where dequantizing first is faster (see its doc)
 		}

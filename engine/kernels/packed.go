@@ -217,7 +217,10 @@ func VecDotRowsPacked(dst []float32, p *Packed, r0 int, act []byte, as []uint32)
 // as0, dst1 with act1 and as1), the same bits; where a kernel takes both at once (Q8_0 with
 // AVX2) the weights are read once for the two.
 func VecDotRowsPacked2(dst0, dst1 []float32, p *Packed, r0 int, act0, act1 []byte, as0, as1 []uint32) {
-	if len(dst1) != len(dst0) || !packedIntOn() || !pairKernel(p.Type) || len(dst0) < PackRows {
+	if len(dst1) != len(dst0) {
+		panic("kernels: VecDotRowsPacked2: destinations of different lengths")
+	}
+	if !packedIntOn() || !pairKernel(p.Type) || len(dst0) < PackRows {
 		VecDotRowsPacked(dst0, p, r0, act0, as0)
 		VecDotRowsPacked(dst1, p, r0, act1, as1)
 		return

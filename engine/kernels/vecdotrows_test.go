@@ -8,8 +8,9 @@ import (
 	"github.com/attnscope/attnscope/engine/quant"
 )
 
-// checkVecDotRows compares VecDotRows, SIMD on and off, with quant.VecDot row by row, bit for
-// bit.
+// checkVecDotRows compares VecDotRows and the packed products (VecDotRowsPacked, and
+// VecDotRowsPacked2 with the same input twice), SIMD on and off, with quant.VecDot row by row,
+// bit for bit.
 func checkVecDotRows(t *testing.T, typ quant.Type, w, act []byte, rows, n int) {
 	t.Helper()
 	rb := len(w) / rows
@@ -17,10 +18,20 @@ func checkVecDotRows(t *testing.T, typ quant.Type, w, act []byte, rows, n int) {
 		restore := kernels.UseSIMD(on)
 		got := make([]float32, rows)
 		kernels.VecDotRows(typ, got, w, act, n)
+		p := packed(t, typ, w, rows, n)
+		as := make([]uint32, n/32)
+		kernels.ActScales(as, act)
+		pk := make([]float32, rows)
+		kernels.VecDotRowsPacked(pk, p, 0, act, as)
+		two0, two1 := make([]float32, rows), make([]float32, rows)
+		kernels.VecDotRowsPacked2(two0, two1, p, 0, act, act, as, as)
 		restore()
 		for r := range got {
-			if want := quant.VecDot(typ, w[r*rb:(r+1)*rb], act, n); !sameBits(got[r], want) {
-				t.Fatalf("%s rows=%d n=%d simd=%v: row %d = %x, quant.VecDot %x", typ, rows, n, on, r, got[r], want)
+			want := quant.VecDot(typ, w[r*rb:(r+1)*rb], act, n)
+			for name, v := range map[string]float32{"VecDotRows": got[r], "VecDotRowsPacked": pk[r], "VecDotRowsPacked2": two0[r], "VecDotRowsPacked2 (second)": two1[r]} {
+				if !sameBits(v, want) {
+					t.Fatalf("%s rows=%d n=%d simd=%v: %s row %d = %x, quant.VecDot %x", typ, rows, n, on, name, r, v, want)
+				}
 			}
 		}
 	}
