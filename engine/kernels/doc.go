@@ -1,17 +1,20 @@
 // Package kernels holds the numerical inner loops of the engine: normalizations, softmax,
-// positional rotations, activations, dot products and attention rows. Every function writes
-// into a caller-provided destination and allocates nothing; lengths that do not match panic
-// with a "kernels: ..." message.
+// positional rotations, activations, dot products, quantized products and attention rows.
+// Every kernel writes into a caller-provided destination and allocates nothing (Pack, which
+// rearranges a matrix once when it is loaded, returns a new one); lengths that do not match
+// panic with a "kernels: ..." message.
 //
 // Each kernel has a plain-Go version, the reference. Where the simd experiment is built in
 // (GOEXPERIMENT=simd), files named *_simd.go add vector versions, chosen at run time from the
 // CPU's features (SIMD reports which): on amd64 AVX2 or AVX-512 for the dot products,
-// MatVecLanes, MatMulLanes, MatVecQLanes (quantized rows decoded inside the float32 product),
-// the attention row, SoftmaxChunked, VecDot, VecDotRows and Dequantize; on arm64 NEON for
-// the dot products and MatVecLanes; on WebAssembly SIMD128 for VecDot and Dequantize only
-// (it has no fused multiply-add, which the float kernels' orders need). They compute the same
-// operations in the same order and return the same bits, which differential and fuzz tests
-// check. Files named *_plain.go stand in for them in other builds.
+// MatVecLanes, MatMulLanes, the packed Q8_0/Q4_0 products (VecDotRowsPacked with quantized
+// activations, MatVecQLanesPacked in float32; see Pack), the attention row, SoftmaxChunked,
+// SwiGLU, QuantizeQ8_0Activations, VecDot and Dequantize; on arm64 NEON for the dot products
+// and MatVecLanes; on WebAssembly SIMD128 for VecDot, Dequantize, VecDotRowsPacked and, with
+// two roundings instead of fused multiply-adds (WebAssembly has none; see unfused), the float
+// lane loops and attention. They compute the same operations in the same order and return the
+// same bits as the plain versions of the same build, which differential and fuzz tests check.
+// Files named *_plain.go or *_other.go stand in for them in other builds.
 //
 // Imports: the standard library (simd/archsimd in *_simd.go) and engine/quant.
 package kernels
