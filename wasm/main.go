@@ -291,7 +291,7 @@ func (a *app) loadModel(src, opts js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, info, err := webapp.Load(data)
+	l, info, release, err := webapp.LoadHeld(data)
 	if err != nil {
 		return nil, err
 	}
@@ -302,6 +302,8 @@ func (a *app) loadModel(src, opts js.Value) (any, error) {
 	if perr != nil {
 		global.Get("console").Call("warn", "attnscope: the positions view has no table:", perr.Error())
 	}
+	// Nothing reads the file after this: its bytes go, and wasm memory holds the weights once.
+	release()
 	a.loaded, a.info, a.tr, a.viewer.Top, a.viewer.Positions = l, &info, nil, nil, pos
 	a.render()
 	// The page updates its model facts, whoever loaded the model (the page or the JS API).

@@ -3,8 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -150,21 +148,8 @@ func f32m(x [][]float32) [][]f32 {
 	return out
 }
 
-// headroom is what a model command may use besides the weights and the KV cache; the garbage
-// collector is held to heapRoom of it, leaving the rest to the program's code and the runtime.
-const (
-	headroom = 64 << 20
-	heapRoom = 40 << 20
-)
-
-// limitMemory gives the garbage collector a soft limit of the weights, the session's KV cache at
-// its full context and heapRoom, unless GOMEMLIMIT sets one. Without it the collector lets the
-// heap grow to twice what is live before collecting, and the garbage of a long prompt (the KV
-// cache's earlier, smaller arrays) would take as much room as the model itself.
+// limitMemory holds the garbage collector to the weights, the session's KV cache at its full
+// context and infer.HeapRoom (infer.HeapLimit), unless GOMEMLIMIT sets a limit.
 func limitMemory(l *infer.Loaded, s *infer.Session) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	kv := int64(s.Cache.Capacity()) * l.Model.Config().KVBytesPerToken()
-	debug.SetMemoryLimit(l.Model.WeightBytes() + kv + heapRoom)
+	infer.LimitHeap(l.HeapLimit(s.Cache.Capacity()))
 }

@@ -219,6 +219,11 @@ func (s *Session) autoExactTokens() int {
 	return n
 }
 
+// AutoExactTokens is the longest sequence auto capture keeps exact rows for; a longer one is
+// pooled. A caller that evaluates a long prompt a few tokens at a time and knows its length can
+// ask for pooled capture from the start, rather than hold exact rows until they are pooled.
+func (s *Session) AutoExactTokens() int { return s.autoExactTokens() }
+
 // poolHeld switches the trace from exact rows to pooled maps, pooling the rows it holds and
 // keeping those of the chosen positions.
 func (s *Session) poolHeld() error {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -69,20 +70,49 @@ type Info struct {
 	Positional string `json:"positional"`
 }
 
-// Load checks and loads a model held in memory.
+// Load checks and loads a model held in memory. The loaded model keeps data for the tensors
+// read on demand (LearnedPositions).
 func Load(data []byte) (*infer.Loaded, Info, error) {
+	l, info, _, err := LoadHeld(data)
+	return l, info, err
+}
+
+// LoadHeld is Load that lets the caller drop the file's bytes once it has read what it needs
+// from them: after release the model keeps only its own copy of the weights (the page would
+// otherwise hold the model twice), and reading a tensor from the file fails.
+func LoadHeld(data []byte) (l *infer.Loaded, info Info, release func(), err error) {
 	if err := CheckHeader(data, int64(len(data))); err != nil {
-		return nil, Info{}, err
+		return nil, Info{}, nil, err
 	}
-	l, err := infer.Read(bytes.NewReader(data), int64(len(data)), cpu.NewWithOptions(cpu.Options{Compute: cpu.ComputeAuto}))
+	h := &heldBytes{b: data}
+	l, err = infer.Read(h, int64(len(data)), cpu.NewWithOptions(cpu.Options{Compute: cpu.ComputeAuto}))
 	if err != nil {
-		return nil, Info{}, explain(err)
+		return nil, Info{}, nil, explain(err)
 	}
+	return l, describeModel(l, int64(len(data))), func() { h.b = nil }, nil
+}
+
+// ErrReleased is what reading a model file's bytes returns after LoadHeld's release.
+var ErrReleased = errors.New("the model file's bytes were let go after loading")
+
+// heldBytes is a model file in memory until it is released.
+type heldBytes struct{ b []byte }
+
+// ReadAt implements io.ReaderAt.
+func (h *heldBytes) ReadAt(p []byte, off int64) (int, error) {
+	if h.b == nil {
+		return 0, ErrReleased
+	}
+	return bytes.NewReader(h.b).ReadAt(p, off)
+}
+
+// describeModel gathers the facts the page shows about a model file of size bytes.
+func describeModel(l *infer.Loaded, size int64) Info {
 	cfg := l.Model.Config()
 	info := Info{Arch: cfg.Arch, Name: cfg.Name, NLayer: cfg.NLayer, NHead: cfg.NHead, NKVHead: cfg.NKVHead,
-		NCtx: cfg.NCtx, NVocab: cfg.NVocab, NEmbd: cfg.NEmbd, Bytes: int64(len(data)), Causal: cfg.Causal,
+		NCtx: cfg.NCtx, NVocab: cfg.NVocab, NEmbd: cfg.NEmbd, Bytes: size, Causal: cfg.Causal,
 		Positional: cfg.Positional, Quant: quantName(l.File)}
-	return l, info, nil
+	return info
 }
 
 // explain words loader errors for the page.
@@ -188,7 +218,16 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	if l.Model.HasLMHead() {
 		n += max(0, o.MaxTokens-1)
 	}
-	if err := s.Cache.Reserve(min(s.Cache.Capacity(), n)); err != nil {
+	n = min(s.Cache.Capacity(), n)
+	// The prompt runs a few tokens at a time, so auto capture would hold exact rows until they
+	// pass its bound and only then pool them: a run known to pass it pools from the start.
+	if o.Capture == "" && n > s.AutoExactTokens() {
+		s = l.NewSession(infer.Options{Capture: true, Mode: trace.CapturePooled, PoolCells: o.PoolCells})
+	}
+	// The collector is held to the weights, this run's K and V and infer.HeapRoom. In the browser
+	// the heap is wasm memory, which never shrinks: what the heap reaches once stays taken.
+	defer debug.SetMemoryLimit(infer.LimitHeap(l.HeapLimit(n)))
+	if err := s.Cache.Reserve(n); err != nil {
 		return nil, nil, err
 	}
 	res := &RunResult{PromptTokens: ids, Generated: []int32{}}
