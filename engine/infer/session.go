@@ -411,7 +411,11 @@ func (s *Session) reserve(pos, n int) error {
 		return nil
 	}
 	c := s.Cache.Capacity()
-	return s.Cache.Reserve(min(c, pos+n+min(s.ahead, c)))
+	total := min(c, pos+n+min(s.ahead, c))
+	if s.Trace.Capture == trace.CapturePooled {
+		s.Trace.Expect(total) // the pooled maps too: sized once for the whole run
+	}
+	return s.Cache.Reserve(total)
 }
 
 // evalChunks evaluates ids with b, in chunks of Chunk tokens for a causal model, and leaves in b

@@ -57,18 +57,59 @@ func (p *Pooled) Cover(n int) {
 		cells = ceilDiv(n, p.Cell)
 	}
 	if cells != p.Cells {
-		sum, mx := make([]float32, cells*cells), make([]float32, cells*cells)
-		for r := 0; r < p.Cells; r++ {
-			copy(sum[r*cells:], p.Sum[r*p.Cells:(r+1)*p.Cells])
-			copy(mx[r*cells:], p.Max[r*p.Cells:(r+1)*p.Cells])
-		}
-		p.Sum, p.Max, p.Cells = sum, mx, cells
+		p.Sum, p.Max = regrid(p.Sum, p.Cells, cells), regrid(p.Max, p.Cells, cells)
+		p.Cells = cells
 	}
 	p.N = n
 }
 
+// regrid returns the (old, old) map m laid out as (cells, cells), cells > old, the new cells 0:
+// in place when m's capacity holds it (see Expect), else in a new array.
+func regrid(m []float32, old, cells int) []float32 {
+	need := cells * cells
+	if cap(m) < need {
+		g := make([]float32, need)
+		for r := 0; r < old; r++ {
+			copy(g[r*cells:], m[r*old:(r+1)*old])
+		}
+		return g
+	}
+	m = m[:need]
+	// Rows move to later places: the last first, so that none is overwritten before it moves.
+	for r := old - 1; r >= 0; r-- {
+		copy(m[r*cells:r*cells+old], m[r*old:(r+1)*old])
+		clear(m[r*cells+old : (r+1)*cells])
+	}
+	clear(m[old*cells:])
+	return m
+}
+
+// Expect prepares the map for n tokens to come (n ≥ N): the cells take the size that covering
+// all n at once gives (merging those held), and Sum and Max the room for all of them, so that
+// covering the tokens a few at a time moves the map in place instead of allocating it again at
+// every new cell.
+func (p *Pooled) Expect(n int) {
+	if n <= p.N {
+		return
+	}
+	if cells := ceilDiv(n, p.Cell); cells > p.Limit {
+		p.merge(ceilDiv(cells, p.Limit))
+	}
+	cells := ceilDiv(n, p.Cell)
+	for _, m := range []*[]float32{&p.Sum, &p.Max} {
+		if cap(*m) < cells*cells {
+			g := make([]float32, len(*m), cells*cells)
+			copy(g, *m)
+			*m = g
+		}
+	}
+}
+
 // merge makes every cell f times larger along each axis.
 func (p *Pooled) merge(f int) {
+	if f <= 1 {
+		return
+	}
 	cells := ceilDiv(p.Cells, f)
 	sum, mx := make([]float32, cells*cells), make([]float32, cells*cells)
 	for r := 0; r < p.Cells; r++ {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -164,5 +165,50 @@ func TestTracePooledCaptureAndJSON(t *testing.T) {
 	b, _ = json.Marshal(p.JSON())
 	if err := json.Unmarshal(b, &js); err != nil || js.Cells != 3 || len(js.Mean) != 3 || js.Max[1][1] != 0.5 {
 		t.Errorf("pooled JSON %s: %+v %v", b, js, err)
+	}
+}
+
+// Covering a few tokens at a time after Expect gives the map that covering them all at once
+// gives, and moves it in place: no allocation after Expect.
+func TestPooledExpect(t *testing.T) {
+	const n, limit = 1000, 64
+	once, err := NewPooled(limit, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	once.Cover(n)
+	step, _ := NewPooled(limit, 1)
+	step.Cover(5) // some tokens before the length is known
+	step.Expect(n)
+	row := make([]float32, n)
+	for i := range row {
+		row[i] = float32(i%7) / 7
+	}
+	add := func(p *Pooled, q int) { p.Add(q, 0, row[:q+1]) }
+	for q := 0; q < 5; q++ {
+		add(step, q)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for m := 5; m < n; m += 3 {
+		step.Cover(min(m+3, n))
+		for q := m; q < min(m+3, n); q++ {
+			add(step, q)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if allocs := after.Mallocs - before.Mallocs; allocs > 10 { // without Expect: two per new cell count
+		t.Errorf("%v allocations while covering after Expect", allocs)
+	}
+	for q := 0; q < n; q++ {
+		add(once, q)
+	}
+	if step.Cell != once.Cell || step.Cells != once.Cells || step.N != once.N {
+		t.Fatalf("after Expect: cell %d, %d cells, %d tokens; at once: %d, %d, %d", step.Cell, step.Cells, step.N, once.Cell, once.Cells, once.N)
+	}
+	for i := range once.Sum {
+		if step.Sum[i] != once.Sum[i] || step.Max[i] != once.Max[i] {
+			t.Fatalf("cell %d: sum %v max %v, at once %v %v", i, step.Sum[i], step.Max[i], once.Sum[i], once.Max[i])
+		}
 	}
 }

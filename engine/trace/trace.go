@@ -130,6 +130,15 @@ func (t *Trace) Cover(n int) {
 	}
 }
 
+// Expect prepares every pooled map for n tokens to come (see Pooled.Expect).
+func (t *Trace) Expect(n int) {
+	for _, ps := range t.Pooled {
+		for _, p := range ps {
+			p.Expect(n)
+		}
+	}
+}
+
 // Row returns the whole row of query position q for layer l and head h, from Attn or RowAttn,
 // or nil when the trace does not hold it.
 func (t *Trace) Row(l, h, q int) []float32 {

@@ -230,6 +230,10 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	if err := s.Cache.Reserve(n); err != nil {
 		return nil, nil, err
 	}
+	if s.Trace.Capture == trace.CapturePooled {
+		// The pooled maps take their final cells now and grow in place as slices arrive.
+		s.Trace.Expect(n)
+	}
 	res := &RunResult{PromptTokens: ids, Generated: []int32{}}
 	nv := l.Model.Config().NVocab
 	var logits []float32
