@@ -32,8 +32,9 @@ $GO test -run='^$' -bench=. -benchmem -benchtime="$BENCHTIME" ./engine/... 2>&1 
 
 echo
 echo "== attnscope bench (native; other work on this machine shares its cores)"
-echo "   compute f32: weights dequantized, float32 activations (the default); ggml: activations"
-echo "   quantized as llama.cpp's CPU backend does, integer products (quantized types only)"
+echo "   compute f32: weights dequantized, float32 activations; ggml: activations quantized as"
+echo "   llama.cpp's CPU backend does, integer products (quantized types only). The default, auto,"
+echo "   is ggml for Q8_0 and Q4_0 and f32 for the rest."
 printf '%-6s %-5s %-7s %-7s %11s %11s %13s %s\n' model type compute threads pp128_tok_s tg64_tok_s peak_rss_MiB simd
 for p in $PRESETS; do
 	for t in $TYPES; do
