@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image/png"
 	"net/http/httptest"
@@ -82,44 +81,8 @@ func TestBrowserLongRun(t *testing.T) {
 
 	srv := httptest.NewServer(newServeHandler(web, models))
 	defer srv.Close()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", "new"),
-		chromedp.NoSandbox,
-		chromedp.Flag("use-angle", "swiftshader"),
-		chromedp.Flag("enable-unsafe-swiftshader", true),
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("enable-precise-memory-info", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	var logs []string
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }))
-	defer cancel()
-	defer func() {
-		if t.Failed() && len(logs) > 0 {
-			t.Logf("browser errors:\n%s", strings.Join(logs, "\n"))
-		}
-	}()
-	eval := func(what, expr string, out any) {
-		t.Helper()
-		ectx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		raw, err := chromedp.Run(ectx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s: %v (%.200s)", what, err, raw)
-		}
-	}
+	ctx := headless(t, chrome, chromedp.Flag("enable-precise-memory-info", true))
+	eval := evaluator(t, ctx, 2*time.Minute)
 	type memory struct {
 		Wasm   int64 `json:"wasm"`   // bytes of the engine's wasm memory
 		JSUsed int64 `json:"jsUsed"` // performance.memory.usedJSHeapSize (0 without it)

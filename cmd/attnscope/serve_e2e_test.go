@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,44 +159,8 @@ func TestBrowserApp(t *testing.T) {
 	srv := httptest.NewServer(newServeHandler(web, models))
 	defer srv.Close()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", "new"),
-		chromedp.NoSandbox,
-		chromedp.Flag("use-angle", "swiftshader"),
-		chromedp.Flag("enable-unsafe-swiftshader", true),
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	var logs []string
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }))
-	defer cancel()
-	defer func() {
-		if t.Failed() && len(logs) > 0 {
-			t.Logf("browser errors:\n%s", strings.Join(logs, "\n"))
-		}
-	}()
-
-	eval := func(what, expr string, out any) {
-		t.Helper()
-		ectx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		raw, err := chromedp.Run(ectx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s: %v (%.200s)", what, err, raw)
-		}
-	}
+	ctx := headless(t, chrome)
+	eval := evaluator(t, ctx, 30*time.Second)
 
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/index.html")); err != nil {
 		t.Fatal(err)
@@ -483,5 +448,63 @@ func checkDrawn(t *testing.T, view string, img image.Image) {
 	}
 	if (view == "model" || view == "head" || view == "generation") && viridis < 200 {
 		t.Errorf("%s view: only %d pixels in heatmap colours", view, viridis)
+	}
+}
+
+// headless starts Debian's chromium (chrome) headless with the flags that work on this kind of
+// machine, and extra ones, in a fresh profile, and returns its context; the browser's errors are
+// logged when the test fails, and it stops when the test ends.
+func headless(t *testing.T, chrome string, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	opts := append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", "new"),
+		chromedp.NoSandbox,
+		chromedp.Flag("use-angle", "swiftshader"),
+		chromedp.Flag("enable-unsafe-swiftshader", true),
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}, extra...)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	var mu sync.Mutex
+	var logs []string
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) {
+		mu.Lock()
+		logs = append(logs, fmt.Sprintf(f, a...))
+		mu.Unlock()
+	}))
+	t.Cleanup(func() {
+		mu.Lock()
+		if t.Failed() && len(logs) > 0 {
+			t.Logf("browser errors:\n%s", strings.Join(logs, "\n"))
+		}
+		mu.Unlock()
+		cancel()
+		cancelA()
+	})
+	return ctx
+}
+
+// evaluator returns a function that evaluates a JavaScript expression in the page of ctx (a
+// promise is awaited) within timeout and decodes its JSON value into out, failing the test on
+// an error; what names the step in the failure.
+func evaluator(t *testing.T, ctx context.Context, timeout time.Duration) func(what, expr string, out any) {
+	return func(what, expr string, out any) {
+		t.Helper()
+		ectx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		raw, err := chromedp.Run(ectx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s: %v (%.200s)", what, err, raw)
+		}
 	}
 }
