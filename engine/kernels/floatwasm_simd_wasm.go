@@ -15,14 +15,6 @@ var wasmFloatSIMD = true // a variable only so that tests can switch it off (Use
 
 func zero4() archsimd.Float32x4 { return archsimd.BroadcastFloat32x4(0) }
 
-// lanes16 adds x·y (16 values each) into the four lane vectors.
-func lanes16(acc *[4]archsimd.Float32x4, x, y []float32) {
-	acc[0] = acc[0].Add(archsimd.LoadFloat32x4(x[0:4]).Mul(archsimd.LoadFloat32x4(y[0:4])))
-	acc[1] = acc[1].Add(archsimd.LoadFloat32x4(x[4:8]).Mul(archsimd.LoadFloat32x4(y[4:8])))
-	acc[2] = acc[2].Add(archsimd.LoadFloat32x4(x[8:12]).Mul(archsimd.LoadFloat32x4(y[8:12])))
-	acc[3] = acc[3].Add(archsimd.LoadFloat32x4(x[12:16]).Mul(archsimd.LoadFloat32x4(y[12:16])))
-}
-
 // reduceLanes is reduce16 of the four lane vectors.
 func reduceLanes(acc *[4]archsimd.Float32x4) float32 {
 	var a [16]float32
@@ -34,11 +26,19 @@ func reduceLanes(acc *[4]archsimd.Float32x4) float32 {
 
 // dotLanesF32x4 is dotLanesPlain (unfused) on vectors.
 func dotLanesF32x4(a, b []float32) float32 {
-	acc := [4]archsimd.Float32x4{zero4(), zero4(), zero4(), zero4()}
+	// The four lane vectors stay in locals and each 16 values of a and b are taken as arrays
+	// (one bounds check each), not through lanes16's pointer and slices.
+	a0, a1, a2, a3 := zero4(), zero4(), zero4(), zero4()
 	n := len(a) &^ 15
+	b = b[:len(a)]
 	for i := 0; i < n; i += 16 {
-		lanes16(&acc, a[i:i+16:i+16], b[i:i+16:i+16])
+		x, y := (*[16]float32)(a[i:i+16]), (*[16]float32)(b[i:i+16])
+		a0 = a0.Add(archsimd.LoadFloat32x4Array((*[4]float32)(x[0:4])).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(y[0:4]))))
+		a1 = a1.Add(archsimd.LoadFloat32x4Array((*[4]float32)(x[4:8])).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(y[4:8]))))
+		a2 = a2.Add(archsimd.LoadFloat32x4Array((*[4]float32)(x[8:12])).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(y[8:12]))))
+		a3 = a3.Add(archsimd.LoadFloat32x4Array((*[4]float32)(x[12:16])).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(y[12:16]))))
 	}
+	acc := [4]archsimd.Float32x4{a0, a1, a2, a3}
 	s := reduceLanes(&acc)
 	for i := n; i < len(a); i++ {
 		s = mulAdd(a[i], b[i], s)
@@ -49,7 +49,7 @@ func dotLanesF32x4(a, b []float32) float32 {
 // dotQLanesF32x4 is dotQLanesPlain (unfused) on vectors: each block dequantized into 32 values,
 // which go to lanes 0–15 twice, in order.
 func dotQLanesF32x4(t quant.Type, row []byte, x []float32) float32 {
-	acc := [4]archsimd.Float32x4{zero4(), zero4(), zero4(), zero4()}
+	a0, a1, a2, a3 := zero4(), zero4(), zero4(), zero4()
 	var v [qk]float32
 	bs := q8_0Bytes
 	if t == quant.Q4_0 {
@@ -62,10 +62,15 @@ func dotQLanesF32x4(t quant.Type, row []byte, x []float32) float32 {
 		} else {
 			dequantQ4_0SIMD(v[:], blk, 1)
 		}
-		xb := x[b*qk : (b+1)*qk : (b+1)*qk]
-		lanes16(&acc, v[0:16], xb[0:16])
-		lanes16(&acc, v[16:32], xb[16:32])
+		xb := (*[qk]float32)(x[b*qk : (b+1)*qk])
+		for h := 0; h < qk; h += 16 {
+			a0 = a0.Add(archsimd.LoadFloat32x4Array((*[4]float32)(v[h : h+4])).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(xb[h : h+4]))))
+			a1 = a1.Add(archsimd.LoadFloat32x4Array((*[4]float32)(v[h+4 : h+8])).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(xb[h+4 : h+8]))))
+			a2 = a2.Add(archsimd.LoadFloat32x4Array((*[4]float32)(v[h+8 : h+12])).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(xb[h+8 : h+12]))))
+			a3 = a3.Add(archsimd.LoadFloat32x4Array((*[4]float32)(v[h+12 : h+16])).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(xb[h+12 : h+16]))))
+		}
 	}
+	acc := [4]archsimd.Float32x4{a0, a1, a2, a3}
 	return reduceLanes(&acc)
 }
 
@@ -78,20 +83,22 @@ func attnValuesSIMD(out, p, v []float32, stride, off int) int {
 	n := len(p)
 	full := n &^ 15
 	for d := 0; d < hd; d += 4 {
-		var a [16]archsimd.Float32x4
-		for l := range a {
-			a[l] = zero4()
-		}
 		term := func(j int) archsimd.Float32x4 {
 			b := j*stride + off + d
 			return archsimd.BroadcastFloat32x4(p[j]).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(v[b : b+4])))
 		}
+		// The sixteen accumulators stay in locals through the main loop (an array of vectors
+		// lives in memory), then go to an array for the last keys and the reduction.
+		z := zero4()
+		a0, a1, a2, a3, a4, a5, a6, a7 := z, z, z, z, z, z, z, z
+		a8, a9, a10, a11, a12, a13, a14, a15 := z, z, z, z, z, z, z, z
 		for c := 0; c < full; c += 16 {
-			a[0], a[1], a[2], a[3] = a[0].Add(term(c)), a[1].Add(term(c+1)), a[2].Add(term(c+2)), a[3].Add(term(c+3))
-			a[4], a[5], a[6], a[7] = a[4].Add(term(c+4)), a[5].Add(term(c+5)), a[6].Add(term(c+6)), a[7].Add(term(c+7))
-			a[8], a[9], a[10], a[11] = a[8].Add(term(c+8)), a[9].Add(term(c+9)), a[10].Add(term(c+10)), a[11].Add(term(c+11))
-			a[12], a[13], a[14], a[15] = a[12].Add(term(c+12)), a[13].Add(term(c+13)), a[14].Add(term(c+14)), a[15].Add(term(c+15))
+			a0, a1, a2, a3 = a0.Add(term(c)), a1.Add(term(c+1)), a2.Add(term(c+2)), a3.Add(term(c+3))
+			a4, a5, a6, a7 = a4.Add(term(c+4)), a5.Add(term(c+5)), a6.Add(term(c+6)), a7.Add(term(c+7))
+			a8, a9, a10, a11 = a8.Add(term(c+8)), a9.Add(term(c+9)), a10.Add(term(c+10)), a11.Add(term(c+11))
+			a12, a13, a14, a15 = a12.Add(term(c+12)), a13.Add(term(c+13)), a14.Add(term(c+14)), a15.Add(term(c+15))
 		}
+		a := [16]archsimd.Float32x4{a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15}
 		for j := full; j < n; j++ {
 			a[j&15] = a[j&15].Add(term(j))
 		}
