@@ -2,22 +2,12 @@ package webapp
 
 import (
 	"context"
-	"os"
 	"testing"
-
-	"github.com/attnscope/attnscope/internal/shareddata"
 )
 
 // BenchmarkRender draws each view of a stories260K run of "Once upon a time" plus 8 tokens.
 func BenchmarkRender(b *testing.B) {
-	data, err := os.ReadFile(shareddata.Path(b, "models/stories260K.gguf"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	l, _, err := Load(data)
-	if err != nil {
-		b.Fatal(err)
-	}
+	l := load(b, sharedModel(b, "stories260K.gguf"))
 	s, res, err := Run(context.Background(), l, "Once upon a time", RunOptions{MaxTokens: 8}, nil, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -15,19 +15,12 @@ import (
 	"github.com/attnscope/attnscope/engine/quant"
 	"github.com/attnscope/attnscope/engine/synth"
 	"github.com/attnscope/attnscope/engine/trace"
-	"github.com/attnscope/attnscope/internal/shareddata"
 )
 
 // After LoadHeld's release the file's bytes are gone, and the model runs as before.
 func TestLoadHeldRelease(t *testing.T) {
-	data, err := os.ReadFile(shareddata.Path(t, "models/stories260K.gguf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _, err := Load(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := sharedModel(t, "stories260K.gguf")
+	l := load(t, data)
 	_, want, err := Run(context.Background(), l, "Once upon a time", RunOptions{MaxTokens: 8}, nil, nil)
 	if err != nil {
 		t.Fatal(err)

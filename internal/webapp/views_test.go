@@ -22,6 +22,26 @@ import (
 	"github.com/attnscope/attnscope/viz/paint"
 )
 
+// sharedModel returns the bytes of a model of the shared test data (skipping without it).
+func sharedModel(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(shareddata.Path(t, "models/"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// load loads a model from its bytes or fails the test.
+func load(t testing.TB, data []byte) *infer.Loaded {
+	t.Helper()
+	l, _, err := Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func runModel(t *testing.T, path, text string, maxTokens int) (*Viewer, *trace.Trace, *PosTable) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -203,14 +223,7 @@ func TestViewStateEqual(t *testing.T) {
 // A run in budgeted slices (adaptive prompt chunks) gives the same tokens and attention as one in
 // fixed chunks.
 func TestRunSliced(t *testing.T) {
-	data, err := os.ReadFile(shareddata.Path(t, "models/stories260K.gguf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _, err := Load(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := load(t, sharedModel(t, "stories260K.gguf"))
 	text := "Once upon a time there was a little girl named Lily. She loved to play outside in the park with her friends."
 	s1, r1, err := Run(context.Background(), l, text, RunOptions{MaxTokens: 4}, nil, nil)
 	if err != nil {
@@ -280,14 +293,7 @@ func TestLoadUnsupportedType(t *testing.T) {
 // A pooled trace (long prompts) draws every view from its pooled maps: cells of several tokens,
 // each the largest weight of its block of the exact map.
 func TestPooledTraceViews(t *testing.T) {
-	data, err := os.ReadFile(shareddata.Path(t, "models/stories260K.gguf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _, err := Load(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := load(t, sharedModel(t, "stories260K.gguf"))
 	const text = "Once upon a time there was a little girl named Lily. She loved to play"
 	ex, _, err := Run(context.Background(), l, text, RunOptions{}, nil, nil)
 	if err != nil {
