@@ -411,11 +411,20 @@ func (s *Session) reserve(pos, n int) error {
 		return nil
 	}
 	c := s.Cache.Capacity()
-	total := min(c, pos+n+min(s.ahead, c))
-	if s.Trace.Capture == trace.CapturePooled {
-		s.Trace.Expect(total) // the pooled maps too: sized once for the whole run
+	return s.Expect(min(c, pos+n+min(s.ahead, c)))
+}
+
+// Expect prepares the session for a sequence of n positions (at most the cache's capacity):
+// the KV cache's storage and the pooled attention maps are sized once for all of them, so that
+// evaluating them a few at a time allocates neither again.
+func (s *Session) Expect(n int) error {
+	if err := s.Cache.Reserve(n); err != nil {
+		return err
 	}
-	return s.Cache.Reserve(total)
+	if s.Trace.Capture == trace.CapturePooled {
+		s.Trace.Expect(n)
+	}
+	return nil
 }
 
 // evalChunks evaluates ids with b, in chunks of Chunk tokens for a causal model, and leaves in b

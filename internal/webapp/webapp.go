@@ -227,12 +227,8 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	// The collector is held to the weights, this run's K and V and infer.HeapRoom. In the browser
 	// the heap is wasm memory, which never shrinks: what the heap reaches once stays taken.
 	defer debug.SetMemoryLimit(infer.LimitHeap(l.HeapLimit(n)))
-	if err := s.Cache.Reserve(n); err != nil {
+	if err := s.Expect(n); err != nil { // K, V and pooled maps sized once for the run
 		return nil, nil, err
-	}
-	if s.Trace.Capture == trace.CapturePooled {
-		// The pooled maps take their final cells now and grow in place as slices arrive.
-		s.Trace.Expect(n)
 	}
 	res := &RunResult{PromptTokens: ids, Generated: []int32{}}
 	nv := l.Model.Config().NVocab

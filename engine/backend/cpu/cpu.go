@@ -24,7 +24,7 @@ const (
 	// taken block by block in integers (or half precision) and scaled.
 	ComputeGGML
 	// ComputeAuto computes Q8_0 and Q4_0 weights as ComputeGGML does (integer products of
-	// quantized activations, several times faster than dequantizing, natively and in
+	// quantized activations: generation about twice as fast as dequantizing, natively and in
 	// WebAssembly) and every other type as ComputeF32. The attention keeps the tiled order.
 	ComputeAuto
 )
