@@ -77,11 +77,15 @@ func rows4x2(blk *[256]byte, k0 int, y0, y1 archsimd.Int8x32, ones archsimd.Int1
 }
 
 // pairKernel says whether vecDotRowsPacked2SIMD takes type t.
-func pairKernel(t quant.Type) bool { return t == quant.Q8_0 }
+func pairKernel(t quant.Type) bool { return t == quant.Q8_0 || t == quant.Q4_0 }
 
-// vecDotRowsPacked2SIMD computes VecDotRowsPacked2 for groups g0 … g1−1 (Q8_0).
+// vecDotRowsPacked2SIMD computes VecDotRowsPacked2 for groups g0 … g1−1.
 func vecDotRowsPacked2SIMD(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, act1 []byte, as0, as1 []uint32) {
-	vecDotRowsPackedQ8_0x2(p, dst0, dst1, g0, g1, act0, act1, as0, as1)
+	if p.Type == quant.Q8_0 {
+		vecDotRowsPackedQ8_0x2(p, dst0, dst1, g0, g1, act0, act1, as0, as1)
+	} else {
+		vecDotRowsPackedQ4_0x2(p, dst0, dst1, g0, g1, act0, act1, as0, as1)
+	}
 	archsimd.ClearAVXUpperBits()
 }
 
@@ -98,8 +102,19 @@ func vecDotRowsPackedQ8_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, a
 			blk := (*[256]byte)(qg[b*256:])
 			y0 := archsimd.LoadUint8x32Array((*[32]uint8)(act0[b*q8_0Bytes+2:])).AsInt8x32()
 			y1 := archsimd.LoadUint8x32Array((*[32]uint8)(act1[b*q8_0Bytes+2:])).AsInt8x32()
-			u0, v0 := rows4x2(blk, 0, y0, y1, ones)
-			u1, v1 := rows4x2(blk, 4, y0, y1, ones)
+			// rows4x2 written out: as a call it kept every vector in memory around it.
+			a0, b0 := dot2(ld8(blk, 0), y0, y1, ones)
+			a1, b1 := dot2(ld8(blk, 1), y0, y1, ones)
+			pa, pb := pairSums(a0, a1), pairSums(b0, b1)
+			a2, b2 := dot2(ld8(blk, 2), y0, y1, ones)
+			a3, b3 := dot2(ld8(blk, 3), y0, y1, ones)
+			u0, v0 := sum4(pa, pairSums(a2, a3)), sum4(pb, pairSums(b2, b3))
+			a4, b4 := dot2(ld8(blk, 4), y0, y1, ones)
+			a5, b5 := dot2(ld8(blk, 5), y0, y1, ones)
+			pa, pb = pairSums(a4, a5), pairSums(b4, b5)
+			a6, b6 := dot2(ld8(blk, 6), y0, y1, ones)
+			a7, b7 := dot2(ld8(blk, 7), y0, y1, ones)
+			u1, v1 := sum4(pa, pairSums(a6, a7)), sum4(pb, pairSums(b6, b7))
 			s0 := u0.ConcatPermute128Scalars(0, 2, u1).Add(u0.ConcatPermute128Scalars(1, 3, u1))
 			s1 := v0.ConcatPermute128Scalars(0, 2, v1).Add(v0.ConcatPermute128Scalars(1, 3, v1))
 			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg[b*8:])).AsFloat32x8()
@@ -114,9 +129,66 @@ func vecDotRowsPackedQ8_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, a
 // nib4 returns the pair sums of row k's nibbles (0…15, unsigned) times the activations y, to
 // 32 bits: bytes j < 16 of the vector are the low nibbles (elements 0…15), bytes 16…31 the high.
 func nib4(blk *[128]byte, k int, y archsimd.Int8x32, mask archsimd.Uint8x32, ones archsimd.Int16x16) archsimd.Int32x8 {
+	return nibbles(blk, k, mask).DotProductPairsSaturated(y).DotProductPairs(ones)
+}
+
+// nibbles returns row k's 32 nibbles of a Q4_0 group block as bytes: the low nibbles (elements
+// 0…15) in bytes 0…15, the high ones (16…31) in bytes 16…31.
+func nibbles(blk *[128]byte, k int, mask archsimd.Uint8x32) archsimd.Uint8x32 {
 	v := archsimd.LoadUint8x16Array((*[16]uint8)(blk[16*k : 16*k+16]))
-	q := archsimd.Uint8x32{}.SetLo(v).SetHi(v.AsUint16x8().ShiftAllRight(4).AsUint8x16()).And(mask)
-	return q.DotProductPairsSaturated(y).DotProductPairs(ones)
+	return archsimd.Uint8x32{}.SetLo(v).SetHi(v.AsUint16x8().ShiftAllRight(4).AsUint8x16()).And(mask)
+}
+
+// nib2 is nib4 of row k with y0 and with y1, the nibbles taken apart once for both.
+func nib2(blk *[128]byte, k int, y0, y1 archsimd.Int8x32, mask archsimd.Uint8x32, ones archsimd.Int16x16) (archsimd.Int32x8, archsimd.Int32x8) {
+	q := nibbles(blk, k, mask)
+	return q.DotProductPairsSaturated(y0).DotProductPairs(ones), q.DotProductPairsSaturated(y1).DotProductPairs(ones)
+}
+
+// offset8 returns 8·Σ y in every lane: the pair sums of 1·y added up as sum8 adds eight rows.
+func offset8(y archsimd.Int8x32, ones8 archsimd.Uint8x32, ones archsimd.Int16x16) archsimd.Int32x8 {
+	sy := ones8.DotProductPairsSaturated(y).DotProductPairs(ones)
+	p := pairSums(sy, sy)
+	u := sum4(p, p)
+	return u.ConcatPermute128Scalars(0, 2, u).Add(u.ConcatPermute128Scalars(1, 3, u)).ShiftAllLeft(3)
+}
+
+// vecDotRowsPackedQ4_0x2 is vecDotRowsPackedQ4_0 for two inputs at once, each row's nibbles
+// taken apart once for both.
+func vecDotRowsPackedQ4_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, act1 []byte, as0, as1 []uint32) {
+	nb := p.nb
+	ones := archsimd.BroadcastInt16x16(1)
+	ones8 := archsimd.BroadcastUint8x32(1)
+	mask := archsimd.BroadcastUint8x32(0x0f)
+	for g := g0; g < g1; g++ {
+		qg := p.q[g*nb*128 : (g+1)*nb*128]
+		dg := p.d[g*nb*8 : (g+1)*nb*8]
+		sum0, sum1 := archsimd.Float32x8{}, archsimd.Float32x8{}
+		for b := 0; b < nb; b++ {
+			blk := (*[128]byte)(qg[b*128:])
+			y0 := archsimd.LoadUint8x32Array((*[32]uint8)(act0[b*q8_0Bytes+2:])).AsInt8x32()
+			y1 := archsimd.LoadUint8x32Array((*[32]uint8)(act1[b*q8_0Bytes+2:])).AsInt8x32()
+			a0, b0 := nib2(blk, 0, y0, y1, mask, ones)
+			a1, b1 := nib2(blk, 1, y0, y1, mask, ones)
+			pa, pb := pairSums(a0, a1), pairSums(b0, b1)
+			a2, b2 := nib2(blk, 2, y0, y1, mask, ones)
+			a3, b3 := nib2(blk, 3, y0, y1, mask, ones)
+			u0, v0 := sum4(pa, pairSums(a2, a3)), sum4(pb, pairSums(b2, b3))
+			a4, b4 := nib2(blk, 4, y0, y1, mask, ones)
+			a5, b5 := nib2(blk, 5, y0, y1, mask, ones)
+			pa, pb = pairSums(a4, a5), pairSums(b4, b5)
+			a6, b6 := nib2(blk, 6, y0, y1, mask, ones)
+			a7, b7 := nib2(blk, 7, y0, y1, mask, ones)
+			u1, v1 := sum4(pa, pairSums(a6, a7)), sum4(pb, pairSums(b6, b7))
+			s0 := u0.ConcatPermute128Scalars(0, 2, u1).Add(u0.ConcatPermute128Scalars(1, 3, u1)).Sub(offset8(y0, ones8, ones))
+			s1 := v0.ConcatPermute128Scalars(0, 2, v1).Add(v0.ConcatPermute128Scalars(1, 3, v1)).Sub(offset8(y1, ones8, ones))
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg[b*8:])).AsFloat32x8()
+			sum0 = sum0.Add(s0.ConvertToFloat32().Mul(dx).Mul(archsimd.BroadcastUint32x8(as0[b]).AsFloat32x8()))
+			sum1 = sum1.Add(s1.ConvertToFloat32().Mul(dx).Mul(archsimd.BroadcastUint32x8(as1[b]).AsFloat32x8()))
+		}
+		sum0.StoreArray((*[8]float32)(dst0[(g-g0)*8:]))
+		sum1.StoreArray((*[8]float32)(dst1[(g-g0)*8:]))
+	}
 }
 
 func vecDotRowsPackedQ4_0(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {

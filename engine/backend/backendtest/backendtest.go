@@ -19,8 +19,9 @@ type Shape struct{ Rows, Cols int }
 // columns are not a multiple of a type's block size are skipped for that type.
 var Shapes = []Shape{{1, 32}, {7, 64}, {33, 256}, {64, 512}}
 
-// Batches are the numbers of input rows multiplied at once.
-var Batches = []int{1, 3, 8}
+// Batches are the numbers of input rows multiplied at once: 37 is two groups of sixteen side
+// by side (kernels.ActTile) and five more, two at a time and one.
+var Batches = []int{1, 3, 8, 37}
 
 // Run checks the backend that newBackend returns against the plain-Go reference. Each subtest
 // takes a fresh backend and closes it.

@@ -189,8 +189,9 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 	if n == 0 {
 		return
 	}
-	var qx []byte   // activations in the weights' dot-product type (ComputeGGML)
-	var qs []uint32 // their block scales (float32 bits), for packed weights
+	var qx []byte             // activations in the weights' dot-product type (ComputeGGML)
+	var qs []uint32           // their block scales (float32 bits), for packed weights
+	var tile *kernels.ActTile // and sixteen at a time side by side, where that has a kernel
 	if cw.f32 == nil && b.roundsActivations(cw.t) {
 		vt := quant.VecDotType(cw.t)
 		ab, _ := quant.RowBytes(vt, cw.cols)
@@ -216,12 +217,17 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 			}
 			qs = (*sp)[:n*nb]
 			kernels.ActScales(qs, qx)
+			if n >= kernels.TileInputs && kernels.TileKernel(cw.t) {
+				tile = tilePool.Get().(*kernels.ActTile)
+				defer tilePool.Put(tile)
+				tile.Set(qx, qs, n)
+			}
 		}
 	}
 	work := n * cw.rows * cw.cols
 	parts := b.threads
 	if work < 1<<16 || parts < 2 {
-		b.rowsRange(dst, cw, x, qx, qs, n, 0, cw.rows)
+		b.rowsRange(dst, cw, x, qx, qs, tile, n, 0, cw.rows)
 		return
 	}
 	if parts > cw.rows {
@@ -236,9 +242,9 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 	wg := wgPool.Get().(*sync.WaitGroup)
 	wg.Add(parts - 1)
 	for p := 1; p < parts; p++ {
-		workers <- job{b: b, dst: dst, w: cw, x: x, qx: qx, qs: qs, n: n, r0: split(cw.rows, p, parts), r1: split(cw.rows, p+1, parts), wg: wg}
+		workers <- job{b: b, dst: dst, w: cw, x: x, qx: qx, qs: qs, tile: tile, n: n, r0: split(cw.rows, p, parts), r1: split(cw.rows, p+1, parts), wg: wg}
 	}
-	b.rowsRange(dst, cw, x, qx, qs, n, 0, split(cw.rows, 1, parts))
+	b.rowsRange(dst, cw, x, qx, qs, tile, n, 0, split(cw.rows, 1, parts))
 	wg.Wait()
 	wgPool.Put(wg)
 }
@@ -264,6 +270,7 @@ type job struct {
 	x      []float32
 	qx     []byte
 	qs     []uint32
+	tile   *kernels.ActTile
 	n      int
 	r0, r1 int
 	wg     *sync.WaitGroup
@@ -280,6 +287,7 @@ var (
 	f32Pool   = sync.Pool{New: func() any { return new([]float32) }} // dequantized rows
 	bytePool  = sync.Pool{New: func() any { return new([]byte) }}    // quantized activations
 	scalePool = sync.Pool{New: func() any { return new([]uint32) }}  // their block scales
+	tilePool  = sync.Pool{New: func() any { return new(kernels.ActTile) }}
 )
 
 // ensureWorkers starts workers until at least n run.
@@ -289,7 +297,7 @@ func ensureWorkers(n int) {
 	for ; nWorkers < n; nWorkers++ {
 		go func() {
 			for j := range workers {
-				j.b.rowsRange(j.dst, j.w, j.x, j.qx, j.qs, j.n, j.r0, j.r1)
+				j.b.rowsRange(j.dst, j.w, j.x, j.qx, j.qs, j.tile, j.n, j.r0, j.r1)
 				j.wg.Done()
 			}
 		}()
@@ -297,8 +305,9 @@ func ensureWorkers(n int) {
 }
 
 // rowsRange computes output rows [r0, r1) for all n inputs. qx, when not nil, holds the inputs
-// in the weights' dot-product type and qs, for packed weights, their block scales.
-func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, qs []uint32, n, r0, r1 int) {
+// in the weights' dot-product type and qs, for packed weights, their block scales; tile, when
+// not nil, the same arranged in groups of sixteen.
+func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, qs []uint32, tile *kernels.ActTile, n, r0, r1 int) {
 	cols := w.cols
 	if qx != nil && w.packed != nil {
 		// As below, on the packed rows.
@@ -307,6 +316,12 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, qs
 		for r := r0; r < r1; r += step {
 			re := min(r+step, r1)
 			i := 0
+			if tile != nil { // sixteen inputs at a time, no sums across vectors
+				for g := 0; g < tile.Groups(); g++ {
+					kernels.VecDotRowsPackedTile(dst, w.rows, w.packed, r, re, tile, g)
+				}
+				i = tile.Groups() * kernels.TileInputs
+			}
 			for ; i+1 < n; i += 2 { // two inputs at a time read the rows once
 				kernels.VecDotRowsPacked2(dst[i*w.rows+r:i*w.rows+re], dst[(i+1)*w.rows+r:(i+1)*w.rows+re], w.packed, r,
 					qx[i*ab:(i+1)*ab], qx[(i+1)*ab:(i+2)*ab], qs[i*nb:(i+1)*nb], qs[(i+1)*nb:(i+2)*nb])
