@@ -88,13 +88,20 @@ func attnLaneGroup(acc *[8][8]float32, p, v []float32, stride, base, g int) {
 // len(q) < 64 and len(q) is a multiple of 8, and returns how many it set. For such short
 // vectors DotBlocked is a chain of fused multiply-adds over the elements in order; here eight
 // keys run their chains side by side, one per lane: blocks of eight keys × eight elements are
-// transposed in registers so that element i of the eight keys is one vector.
+// transposed in registers so that element i of the eight keys is one vector. Where k holds
+// rows for keys up to the next multiple of eight (a cache's padding), the last few keys run
+// in a full group too (the rows past len(p) computed and dropped), and all len(p) are set.
 func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 	hd := len(q)
 	if hd >= 64 || hd%8 != 0 {
 		return 0
 	}
 	n8 := len(p) &^ 7
+	end := n8
+	if n8 < len(p) && len(k) >= (n8+7)*stride+off+hd {
+		end = n8 + 8
+	}
+	var last [8]float32
 	// q's elements broadcast once, kept in memory: as scalars in the loop they would be
 	// spilled and reloaded with legacy SSE moves, which stall between 256-bit instructions.
 	var qb [56][8]float32
@@ -103,7 +110,7 @@ func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 	}
 	sc := archsimd.BroadcastFloat32x8(scale)
 	zero := archsimd.BroadcastFloat32x8(0) // hoisted: it is made by a legacy SSE instruction
-	for j := 0; j < n8; j += 8 {
+	for j := 0; j < end; j += 8 {
 		s := zero
 		for d := 0; d < hd; d += 8 {
 			b := j*stride + off + d
@@ -144,8 +151,16 @@ func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 			s = archsimd.LoadFloat32x8Array(&qd[6]).MulAdd(c2.ConcatPermute128Scalars(1, 3, e2), s)
 			s = archsimd.LoadFloat32x8Array(&qd[7]).MulAdd(c3.ConcatPermute128Scalars(1, 3, e3), s)
 		}
-		s.Mul(sc).Store(p[j : j+8])
+		if j < n8 {
+			s.Mul(sc).Store(p[j : j+8])
+		} else {
+			s.Mul(sc).StoreArray(&last)
+		}
 	}
 	archsimd.ClearAVXUpperBits()
+	if end > n8 {
+		copy(p[n8:], last[:])
+		return len(p)
+	}
 	return n8
 }

@@ -149,7 +149,9 @@ func newAttnCase(seed uint64, hd, nKeys, nKVHead int, cached, bias bool) attnCas
 	stride := hd * nKVHead
 	c := attnCase{hd: hd, nKeys: nKeys, stride: stride, off: hd * (nKVHead - 1), cached: cached}
 	c.q = normal(r, hd, 1)
-	c.k = normal(r, nKeys*stride, 1)
+	// Keys padded to a multiple of 16 rows as a cache's are, the padding garbage (the vector
+	// scores may compute those rows, never use them).
+	c.k = append(normal(r, nKeys*stride, 1), normal(r, (nKeys+15)&^15*stride-nKeys*stride, 1e30)...)
 	c.v = normal(r, nKeys*stride, 1)
 	if bias {
 		c.bias = normal(r, nKeys, 2)
