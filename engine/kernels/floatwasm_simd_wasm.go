@@ -115,15 +115,21 @@ func attnValuesSIMD(out, p, v []float32, stride, off int) int {
 // attnScoresSIMD sets p[j] = DotBlocked(q, k_j)·scale, k_j = k[j·stride+off:], for the keys j
 // below len(p)&^3 when the head is shorter than 64 values, four keys a vector, and returns how
 // many keys it did (0 for longer heads). Such a head is all tail in DotBlocked's order, one
-// chain of products added in order; each lane runs one key's chain, its values gathered.
+// chain of products added in order; each lane runs one key's chain, its values gathered. Where
+// k holds rows up to the next multiple of four keys (a cache's padding), the last keys run in a
+// full group too (the extra rows computed and dropped) and all len(p) are done.
 func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 	hd := len(q)
 	if hd >= 64 {
 		return 0
 	}
 	n4 := len(p) &^ 3
+	end := n4
+	if n4 < len(p) && len(k) >= (n4+3)*stride+off+hd {
+		end = n4 + 4
+	}
 	sc := archsimd.BroadcastFloat32x4(scale)
-	for j := 0; j < n4; j += 4 {
+	for j := 0; j < end; j += 4 {
 		k0 := k[j*stride+off : j*stride+off+hd]
 		k1 := k[(j+1)*stride+off : (j+1)*stride+off+hd]
 		k2 := k[(j+2)*stride+off : (j+2)*stride+off+hd]
@@ -133,7 +139,14 @@ func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 			kv := zero4().SetElem(0, k0[i]).SetElem(1, k1[i]).SetElem(2, k2[i]).SetElem(3, k3[i])
 			s = s.Add(archsimd.BroadcastFloat32x4(qi).Mul(kv))
 		}
-		s.Mul(sc).StoreArray((*[4]float32)(p[j : j+4]))
+		if j < n4 {
+			s.Mul(sc).StoreArray((*[4]float32)(p[j : j+4]))
+			continue
+		}
+		var last [4]float32
+		s.Mul(sc).StoreArray(&last)
+		copy(p[n4:], last[:])
+		return len(p)
 	}
 	return n4
 }
