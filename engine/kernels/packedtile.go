@@ -48,6 +48,16 @@ func (t *ActTile) Set(act []byte, as []uint32, n int) {
 	t.y = grow(t.y, groups*nb*512)
 	t.dy = grow(t.dy, groups*nb*TileInputs)
 	t.off = grow(t.off, groups*nb*TileInputs)
+	if TileKernel(quant.Q4_0) {
+		setTileSIMD(t, groups)
+		return
+	}
+	setTilePlain(t, groups)
+}
+
+// setTilePlain fills the first groups groups of t from t.act and t.as.
+func setTilePlain(t *ActTile, groups int) {
+	nb := t.nb
 	for g := 0; g < groups; g++ {
 		for j := 0; j < TileInputs; j++ {
 			i := g*TileInputs + j

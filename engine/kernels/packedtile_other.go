@@ -10,3 +10,5 @@ import "github.com/attnscope/attnscope/engine/quant"
 func tileType(t quant.Type) bool { return false }
 
 func vecDotRowsPackedTileSIMD(dst []float32, stride int, p *Packed, r0, r1 int, t *ActTile, g int) {}
+
+func setTileSIMD(t *ActTile, groups int) {}

@@ -11,8 +11,8 @@ import (
 
 // tileType says which type's packed rows have a tile kernel: Q4_0. Q8_0's was measured (every
 // Q8_0 block needs |w| and w's sign on the activations, so its tile does as many operations as
-// VecDotRowsPacked2's sums across vectors) and was slower than VecDotRowsPacked2 on 4 of 6 of
-// the synthetic models' shapes.
+// VecDotRowsPacked2's sums across vectors) and was no faster than VecDotRowsPacked2 on the
+// synthetic models' shapes (each faster on three of six).
 func tileType(t quant.Type) bool { return t == quant.Q4_0 }
 
 // vecDotRowsPackedTileSIMD computes VecDotRowsPackedTile (arguments checked, Q4_0): row after
@@ -30,16 +30,71 @@ func le32(b []byte, o int) uint32 {
 	return uint32(b[o]) | uint32(b[o+1])<<8 | uint32(b[o+2])<<16 | uint32(b[o+3])<<24
 }
 
-// scatter writes the sixteen lanes of f0 and f1 (inputs i0 … i0+15) to row r of each input,
-// as integers: scalar float moves would be legacy SSE between the 256-bit code (slow).
-func scatter(dst []uint32, stride, i0, r int, f0, f1 archsimd.Float32x8) {
-	var out [TileInputs]uint32
-	f0.AsUint32x8().StoreArray((*[8]uint32)(out[0:8]))
-	f1.AsUint32x8().StoreArray((*[8]uint32)(out[8:16]))
-	o := i0*stride + r
-	_ = dst[o+(TileInputs-1)*stride]
-	for j := 0; j < TileInputs; j++ {
-		dst[o+j*stride] = out[j]
+// transpose8 transposes the 8×8 matrix m of 32-bit values in place (three rounds of
+// interleaves within and across the 128-bit halves).
+func transpose8(m *[8][8]uint32) {
+	r0, r1 := archsimd.LoadUint32x8Array(&m[0]), archsimd.LoadUint32x8Array(&m[1])
+	r2, r3 := archsimd.LoadUint32x8Array(&m[2]), archsimd.LoadUint32x8Array(&m[3])
+	r4, r5 := archsimd.LoadUint32x8Array(&m[4]), archsimd.LoadUint32x8Array(&m[5])
+	r6, r7 := archsimd.LoadUint32x8Array(&m[6]), archsimd.LoadUint32x8Array(&m[7])
+	// Pairs of rows: t0 holds columns 0, 1 (low half) and 4, 5 (high half) of rows 0 and 1.
+	t0, t1 := r0.InterleaveLoGrouped(r1).AsUint64x4(), r0.InterleaveHiGrouped(r1).AsUint64x4()
+	t2, t3 := r2.InterleaveLoGrouped(r3).AsUint64x4(), r2.InterleaveHiGrouped(r3).AsUint64x4()
+	t4, t5 := r4.InterleaveLoGrouped(r5).AsUint64x4(), r4.InterleaveHiGrouped(r5).AsUint64x4()
+	t6, t7 := r6.InterleaveLoGrouped(r7).AsUint64x4(), r6.InterleaveHiGrouped(r7).AsUint64x4()
+	// Quads: u0 holds column 0 (low half) and 4 (high half) of rows 0…3, v0 of rows 4…7.
+	u0, u1 := t0.InterleaveLoGrouped(t2).AsUint32x8(), t0.InterleaveHiGrouped(t2).AsUint32x8()
+	u2, u3 := t1.InterleaveLoGrouped(t3).AsUint32x8(), t1.InterleaveHiGrouped(t3).AsUint32x8()
+	v0, v1 := t4.InterleaveLoGrouped(t6).AsUint32x8(), t4.InterleaveHiGrouped(t6).AsUint32x8()
+	v2, v3 := t5.InterleaveLoGrouped(t7).AsUint32x8(), t5.InterleaveHiGrouped(t7).AsUint32x8()
+	u0.ConcatPermute128Scalars(0, 2, v0).StoreArray(&m[0])
+	u1.ConcatPermute128Scalars(0, 2, v1).StoreArray(&m[1])
+	u2.ConcatPermute128Scalars(0, 2, v2).StoreArray(&m[2])
+	u3.ConcatPermute128Scalars(0, 2, v3).StoreArray(&m[3])
+	u0.ConcatPermute128Scalars(1, 3, v0).StoreArray(&m[4])
+	u1.ConcatPermute128Scalars(1, 3, v1).StoreArray(&m[5])
+	u2.ConcatPermute128Scalars(1, 3, v2).StoreArray(&m[6])
+	u3.ConcatPermute128Scalars(1, 3, v3).StoreArray(&m[7])
+}
+
+// rowOut collects a tile kernel's results, eight rows at a time, and writes them to the
+// inputs' rows: a row's two vectors hold one value per input, which would be sixteen scalar
+// stores; eight rows transposed are eight values of each input side by side, one vector store.
+// Values go as integers: scalar float moves would be legacy SSE between the 256-bit code.
+type rowOut struct {
+	dst        []uint32
+	stride, i0 int
+	lo, hi     [8][8]uint32 // rows k of inputs i0…i0+7 and i0+8…i0+15
+}
+
+// put records row k (0…7) of the group of eight rows from r; the last row of a full group
+// writes the group.
+func (o *rowOut) put(r, k int, f0, f1 archsimd.Float32x8) {
+	f0.AsUint32x8().StoreArray(&o.lo[k])
+	f1.AsUint32x8().StoreArray(&o.hi[k])
+	if k == 7 {
+		o.flush(r-7, 8)
+	}
+}
+
+// flush writes the first n rows recorded, rows r…r+n−1.
+func (o *rowOut) flush(r, n int) {
+	if n == 8 {
+		transpose8(&o.lo)
+		transpose8(&o.hi)
+		for j := 0; j < 8; j++ {
+			a := (o.i0+j)*o.stride + r
+			b := (o.i0+8+j)*o.stride + r
+			archsimd.LoadUint32x8Array(&o.lo[j]).StoreArray((*[8]uint32)(o.dst[a : a+8]))
+			archsimd.LoadUint32x8Array(&o.hi[j]).StoreArray((*[8]uint32)(o.dst[b : b+8]))
+		}
+		return
+	}
+	for k := 0; k < n; k++ {
+		for j := 0; j < 8; j++ {
+			o.dst[(o.i0+j)*o.stride+r+k] = o.lo[k][j]
+			o.dst[(o.i0+8+j)*o.stride+r+k] = o.hi[k][j]
+		}
 	}
 }
 
@@ -67,6 +122,7 @@ func tileQ4_0(dst []uint32, stride int, p *Packed, r0, r1 int, t *ActTile, g int
 	ys := t.y[g*nb*512 : (g+1)*nb*512]
 	ds := t.dy[g*nb*TileInputs : (g+1)*nb*TileInputs]
 	offs := t.off[g*nb*TileInputs : (g+1)*nb*TileInputs]
+	out := rowOut{dst: dst, stride: stride, i0: g * TileInputs}
 	for r := r0; r < r1; r++ {
 		base := r/PackRows*nb*PackRows + r%PackRows
 		f0, f1 := archsimd.Float32x8{}, archsimd.Float32x8{}
@@ -89,6 +145,46 @@ func tileQ4_0(dst []uint32, stride int, p *Packed, r0, r1 int, t *ActTile, g int
 			f0 = f0.Add(s0.ConvertToFloat32().Mul(dx).Mul(dy0))
 			f1 = f1.Add(s1.ConvertToFloat32().Mul(dx).Mul(dy1))
 		}
-		scatter(dst, stride, g*TileInputs, r, f0, f1)
+		out.put(r, (r-r0)%8, f0, f1)
 	}
+	if n := (r1 - r0) % 8; n > 0 {
+		out.flush(r1-n, n)
+	}
+}
+
+// setTileSIMD fills the first groups groups of t from t.act and t.as (as setTilePlain), eight
+// inputs at a time: their blocks as eight rows of 4-byte chunks, transposed, are the tile's
+// vectors; the sums come from the transposed chunks (pair sums of 1·y to 16 bits, at most
+// 8·2·128 in a lane, then to 32).
+func setTileSIMD(t *ActTile, groups int) {
+	nb := t.nb
+	ones8 := archsimd.BroadcastUint8x32(1)
+	ones := archsimd.BroadcastInt16x16(1)
+	var m [8][8]uint32
+	for g := 0; g < groups; g++ {
+		for h := 0; h < 2; h++ {
+			i0 := g*TileInputs + 8*h
+			for b := 0; b < nb; b++ {
+				gb := g*nb + b
+				for j := 0; j < 8; j++ {
+					src := (*[32]byte)(t.act[((i0+j)*nb+b)*q8_0Bytes+2:])
+					archsimd.LoadUint8x32Array(src).AsUint32x8().StoreArray(&m[j])
+				}
+				transpose8(&m)
+				dst := (*[256]byte)(t.y[gb*512+256*h:])
+				var s archsimd.Int16x16
+				for k := 0; k < 8; k++ {
+					v := archsimd.LoadUint32x8Array(&m[k])
+					v.AsUint8x32().StoreArray((*[32]uint8)(dst[32*k : 32*k+32]))
+					s = s.Add(ones8.DotProductPairsSaturated(v.AsInt8x32()))
+				}
+				off := (*[TileInputs]int32)(t.off[gb*TileInputs:])
+				s.DotProductPairs(ones).ShiftAllLeft(3).StoreArray((*[8]int32)(off[8*h : 8*h+8]))
+				for j := 0; j < 8; j++ {
+					t.dy[gb*TileInputs+8*h+j] = t.as[(i0+j)*nb+b]
+				}
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
 }
