@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"simd/archsimd"
+	"unsafe"
 
 	"github.com/attnscope/attnscope/engine/quant"
 )
@@ -42,15 +43,22 @@ func ld8(blk *[256]byte, k int) archsimd.Int8x32 {
 func vecDotRowsPackedQ8_0(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {
 	nb := p.nb
 	ones := archsimd.BroadcastInt16x16(1)
+	// Blocks addressed from base pointers, lengths checked here and by the caller (see
+	// vecDotRowsPackedQ8_0x2).
+	yp, sp := unsafe.Pointer(&act[2]), unsafe.Pointer(&as[0])
+	_ = act[nb*q8_0Bytes-1]
+	_ = as[nb-1]
+	_ = p.q[g1*nb*256-1]
+	_ = p.d[g1*nb*8-1]
 	for g := g0; g < g1; g++ {
-		qg := p.q[g*nb*256 : (g+1)*nb*256]
-		dg := p.d[g*nb*8 : (g+1)*nb*8]
+		qp := unsafe.Pointer(&p.q[g*nb*256])
+		dp := unsafe.Pointer(&p.d[g*nb*8])
 		sum := archsimd.Float32x8{}
 		for b := 0; b < nb; b++ {
-			blk := (*[256]byte)(qg[b*256:])
-			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg[b*8:])).AsFloat32x8()
-			dy := archsimd.BroadcastUint32x8(as[b]).AsFloat32x8()
-			y := archsimd.LoadUint8x32Array((*[32]uint8)(act[b*q8_0Bytes+2:])).AsInt8x32()
+			blk := (*[256]byte)(unsafe.Add(qp, b*256))
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(unsafe.Add(dp, b*32))).AsFloat32x8()
+			dy := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(sp, b*4))).AsFloat32x8()
+			y := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(yp, b*q8_0Bytes))).AsInt8x32()
 			s := sum8(dotQ8x32(ld8(blk, 0), y, ones), dotQ8x32(ld8(blk, 1), y, ones), dotQ8x32(ld8(blk, 2), y, ones), dotQ8x32(ld8(blk, 3), y, ones),
 				dotQ8x32(ld8(blk, 4), y, ones), dotQ8x32(ld8(blk, 5), y, ones), dotQ8x32(ld8(blk, 6), y, ones), dotQ8x32(ld8(blk, 7), y, ones))
 			sum = sum.Add(s.ConvertToFloat32().Mul(dx.Mul(dy)))
@@ -94,14 +102,23 @@ func vecDotRowsPacked2SIMD(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, ac
 func vecDotRowsPackedQ8_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, act1 []byte, as0, as1 []uint32) {
 	nb := p.nb
 	ones := archsimd.BroadcastInt16x16(1)
+	// Lengths were checked (VecDotRowsPacked2): the blocks are addressed from base pointers, so
+	// that the loop has no bounds checks, whose arithmetic and the registers it takes (spills
+	// of the slices' lengths) cost a third of the loop's instructions.
+	y0p, y1p := unsafe.Pointer(&act0[2]), unsafe.Pointer(&act1[2])
+	s0p, s1p := unsafe.Pointer(&as0[0]), unsafe.Pointer(&as1[0])
+	_, _ = act0[nb*q8_0Bytes-1], act1[nb*q8_0Bytes-1]
+	_, _ = as0[nb-1], as1[nb-1]
+	_ = p.q[g1*nb*256-1]
+	_ = p.d[g1*nb*8-1]
 	for g := g0; g < g1; g++ {
-		qg := p.q[g*nb*256 : (g+1)*nb*256]
-		dg := p.d[g*nb*8 : (g+1)*nb*8]
+		qp := unsafe.Pointer(&p.q[g*nb*256])
+		dp := unsafe.Pointer(&p.d[g*nb*8])
 		sum0, sum1 := archsimd.Float32x8{}, archsimd.Float32x8{}
 		for b := 0; b < nb; b++ {
-			blk := (*[256]byte)(qg[b*256:])
-			y0 := archsimd.LoadUint8x32Array((*[32]uint8)(act0[b*q8_0Bytes+2:])).AsInt8x32()
-			y1 := archsimd.LoadUint8x32Array((*[32]uint8)(act1[b*q8_0Bytes+2:])).AsInt8x32()
+			blk := (*[256]byte)(unsafe.Add(qp, b*256))
+			y0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y0p, b*q8_0Bytes))).AsInt8x32()
+			y1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y1p, b*q8_0Bytes))).AsInt8x32()
 			// rows4x2 written out: as a call it kept every vector in memory around it.
 			a0, b0 := dot2(ld8(blk, 0), y0, y1, ones)
 			a1, b1 := dot2(ld8(blk, 1), y0, y1, ones)
@@ -117,9 +134,11 @@ func vecDotRowsPackedQ8_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, a
 			u1, v1 := sum4(pa, pairSums(a6, a7)), sum4(pb, pairSums(b6, b7))
 			s0 := u0.ConcatPermute128Scalars(0, 2, u1).Add(u0.ConcatPermute128Scalars(1, 3, u1))
 			s1 := v0.ConcatPermute128Scalars(0, 2, v1).Add(v0.ConcatPermute128Scalars(1, 3, v1))
-			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg[b*8:])).AsFloat32x8()
-			sum0 = sum0.Add(s0.ConvertToFloat32().Mul(dx.Mul(archsimd.BroadcastUint32x8(as0[b]).AsFloat32x8())))
-			sum1 = sum1.Add(s1.ConvertToFloat32().Mul(dx.Mul(archsimd.BroadcastUint32x8(as1[b]).AsFloat32x8())))
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(unsafe.Add(dp, b*32))).AsFloat32x8()
+			d0 := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(s0p, b*4))).AsFloat32x8()
+			d1 := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(s1p, b*4))).AsFloat32x8()
+			sum0 = sum0.Add(s0.ConvertToFloat32().Mul(dx.Mul(d0)))
+			sum1 = sum1.Add(s1.ConvertToFloat32().Mul(dx.Mul(d1)))
 		}
 		sum0.StoreArray((*[8]float32)(dst0[(g-g0)*8:]))
 		sum1.StoreArray((*[8]float32)(dst1[(g-g0)*8:]))
@@ -160,14 +179,20 @@ func vecDotRowsPackedQ4_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, a
 	ones := archsimd.BroadcastInt16x16(1)
 	ones8 := archsimd.BroadcastUint8x32(1)
 	mask := archsimd.BroadcastUint8x32(0x0f)
+	y0p, y1p := unsafe.Pointer(&act0[2]), unsafe.Pointer(&act1[2]) // as in vecDotRowsPackedQ8_0x2
+	s0p, s1p := unsafe.Pointer(&as0[0]), unsafe.Pointer(&as1[0])
+	_, _ = act0[nb*q8_0Bytes-1], act1[nb*q8_0Bytes-1]
+	_, _ = as0[nb-1], as1[nb-1]
+	_ = p.q[g1*nb*128-1]
+	_ = p.d[g1*nb*8-1]
 	for g := g0; g < g1; g++ {
-		qg := p.q[g*nb*128 : (g+1)*nb*128]
-		dg := p.d[g*nb*8 : (g+1)*nb*8]
+		qp := unsafe.Pointer(&p.q[g*nb*128])
+		dp := unsafe.Pointer(&p.d[g*nb*8])
 		sum0, sum1 := archsimd.Float32x8{}, archsimd.Float32x8{}
 		for b := 0; b < nb; b++ {
-			blk := (*[128]byte)(qg[b*128:])
-			y0 := archsimd.LoadUint8x32Array((*[32]uint8)(act0[b*q8_0Bytes+2:])).AsInt8x32()
-			y1 := archsimd.LoadUint8x32Array((*[32]uint8)(act1[b*q8_0Bytes+2:])).AsInt8x32()
+			blk := (*[128]byte)(unsafe.Add(qp, b*128))
+			y0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y0p, b*q8_0Bytes))).AsInt8x32()
+			y1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y1p, b*q8_0Bytes))).AsInt8x32()
 			a0, b0 := nib2(blk, 0, y0, y1, mask, ones)
 			a1, b1 := nib2(blk, 1, y0, y1, mask, ones)
 			pa, pb := pairSums(a0, a1), pairSums(b0, b1)
@@ -182,9 +207,11 @@ func vecDotRowsPackedQ4_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, a
 			u1, v1 := sum4(pa, pairSums(a6, a7)), sum4(pb, pairSums(b6, b7))
 			s0 := u0.ConcatPermute128Scalars(0, 2, u1).Add(u0.ConcatPermute128Scalars(1, 3, u1)).Sub(offset8(y0, ones8, ones))
 			s1 := v0.ConcatPermute128Scalars(0, 2, v1).Add(v0.ConcatPermute128Scalars(1, 3, v1)).Sub(offset8(y1, ones8, ones))
-			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg[b*8:])).AsFloat32x8()
-			sum0 = sum0.Add(s0.ConvertToFloat32().Mul(dx).Mul(archsimd.BroadcastUint32x8(as0[b]).AsFloat32x8()))
-			sum1 = sum1.Add(s1.ConvertToFloat32().Mul(dx).Mul(archsimd.BroadcastUint32x8(as1[b]).AsFloat32x8()))
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(unsafe.Add(dp, b*32))).AsFloat32x8()
+			d0 := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(s0p, b*4))).AsFloat32x8()
+			d1 := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(s1p, b*4))).AsFloat32x8()
+			sum0 = sum0.Add(s0.ConvertToFloat32().Mul(dx).Mul(d0))
+			sum1 = sum1.Add(s1.ConvertToFloat32().Mul(dx).Mul(d1))
 		}
 		sum0.StoreArray((*[8]float32)(dst0[(g-g0)*8:]))
 		sum1.StoreArray((*[8]float32)(dst1[(g-g0)*8:]))
@@ -196,21 +223,24 @@ func vecDotRowsPackedQ4_0(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 	ones := archsimd.BroadcastInt16x16(1)
 	ones8 := archsimd.BroadcastUint8x32(1)
 	mask := archsimd.BroadcastUint8x32(0x0f)
+	yp, sp := unsafe.Pointer(&act[2]), unsafe.Pointer(&as[0]) // as in vecDotRowsPackedQ8_0
+	_ = act[nb*q8_0Bytes-1]
+	_ = as[nb-1]
+	_ = p.q[g1*nb*128-1]
+	_ = p.d[g1*nb*8-1]
 	for g := g0; g < g1; g++ {
-		qg := p.q[g*nb*128 : (g+1)*nb*128]
-		dg := p.d[g*nb*8 : (g+1)*nb*8]
+		qp := unsafe.Pointer(&p.q[g*nb*128])
+		dp := unsafe.Pointer(&p.d[g*nb*8])
 		sum := archsimd.Float32x8{}
 		for b := 0; b < nb; b++ {
-			blk := (*[128]byte)(qg[b*128:])
-			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg[b*8:])).AsFloat32x8()
-			dy := archsimd.BroadcastUint32x8(as[b]).AsFloat32x8()
-			y := archsimd.LoadUint8x32Array((*[32]uint8)(act[b*q8_0Bytes+2:])).AsInt8x32()
-			// s = Σ (q−8)·y = Σ q·y − 8·Σ y, 8·Σ y in every lane from the pair sums of 1·y.
-			sy := ones8.DotProductPairsSaturated(y).DotProductPairs(ones)
+			blk := (*[128]byte)(unsafe.Add(qp, b*128))
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(unsafe.Add(dp, b*32))).AsFloat32x8()
+			dy := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(sp, b*4))).AsFloat32x8()
+			y := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(yp, b*q8_0Bytes))).AsInt8x32()
+			// s = Σ (q−8)·y = Σ q·y − 8·Σ y.
 			s := sum8(nib4(blk, 0, y, mask, ones), nib4(blk, 1, y, mask, ones), nib4(blk, 2, y, mask, ones), nib4(blk, 3, y, mask, ones),
 				nib4(blk, 4, y, mask, ones), nib4(blk, 5, y, mask, ones), nib4(blk, 6, y, mask, ones), nib4(blk, 7, y, mask, ones))
-			t := sum8(sy, sy, sy, sy, sy, sy, sy, sy)
-			s = s.Sub(t.ShiftAllLeft(3))
+			s = s.Sub(offset8(y, ones8, ones))
 			sum = sum.Add(s.ConvertToFloat32().Mul(dx).Mul(dy))
 		}
 		sum.StoreArray((*[8]float32)(dst[(g-g0)*8:]))

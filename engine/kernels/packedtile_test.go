@@ -103,7 +103,7 @@ func TestPackedTileChecks(t *testing.T) {
 func BenchmarkPackedInputs(b *testing.B) {
 	const n = 64
 	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
-		for _, shape := range [][2]int{{288, 288}, {768, 288}, {288, 768}, {768, 768}, {2048, 768}, {768, 2048}} {
+		for _, shape := range [][2]int{{32, 288}, {288, 288}, {768, 288}, {288, 768}, {768, 768}, {2048, 768}, {768, 2048}} {
 			rows, cols := shape[0], shape[1]
 			nb := cols / 32
 			p := packed(b, typ, quantized(typ, rows*cols), rows, cols)
