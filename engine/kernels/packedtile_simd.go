@@ -24,12 +24,6 @@ func vecDotRowsPackedTileSIMD(dst []float32, stride int, p *Packed, r0, r1 int, 
 	archsimd.ClearAVXUpperBits()
 }
 
-// le32 is the little-endian uint32 at b[o:].
-func le32(b []byte, o int) uint32 {
-	_ = b[o+3]
-	return uint32(b[o]) | uint32(b[o+1])<<8 | uint32(b[o+2])<<16 | uint32(b[o+3])<<24
-}
-
 // transpose8 transposes the 8×8 matrix m of 32-bit values in place (three rounds of
 // interleaves within and across the 128-bit halves).
 func transpose8(m *[8][8]uint32) {
@@ -102,14 +96,16 @@ func (o *rowOut) flush(r, n int) {
 // 4k…4k+3 of a Q4_0 row block (repeated in every lane) with the tile's activations: the low
 // nibbles are elements 4k…4k+3, the high ones 16+4k…19+4k. A lane adds at most 8 pair sums of
 // 2·15·127 over a block, which fits 16 bits.
-func tileNibs(w *[16]byte, y *[512]byte, k int, h0, h1 archsimd.Int16x16, mask archsimd.Uint8x32) (archsimd.Int16x16, archsimd.Int16x16) {
-	v := archsimd.BroadcastUint32x8(le32(w[:], 4*k)).AsUint8x32()
+func tileNibs(w, y unsafe.Pointer, k int, h0, h1 archsimd.Int16x16, mask archsimd.Uint8x32) (archsimd.Int16x16, archsimd.Int16x16) {
+	// w points at the row's 16 quant bytes, y at the tile's 512 bytes for the block; constant
+	// offsets from them become addressing modes (slices of them became a register each).
+	v := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(w, 4*k))).AsUint8x32()
 	lo := v.And(mask)
 	hi := v.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(mask)
-	ylo0 := archsimd.LoadUint8x32Array((*[32]uint8)(y[32*k : 32*k+32])).AsInt8x32()
-	ylo1 := archsimd.LoadUint8x32Array((*[32]uint8)(y[256+32*k : 256+32*k+32])).AsInt8x32()
-	yhi0 := archsimd.LoadUint8x32Array((*[32]uint8)(y[128+32*k : 128+32*k+32])).AsInt8x32()
-	yhi1 := archsimd.LoadUint8x32Array((*[32]uint8)(y[384+32*k : 384+32*k+32])).AsInt8x32()
+	ylo0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y, 32*k))).AsInt8x32()
+	ylo1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y, 256+32*k))).AsInt8x32()
+	yhi0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y, 128+32*k))).AsInt8x32()
+	yhi1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y, 384+32*k))).AsInt8x32()
 	h0 = h0.Add(lo.DotProductPairsSaturated(ylo0)).Add(hi.DotProductPairsSaturated(yhi0))
 	h1 = h1.Add(lo.DotProductPairsSaturated(ylo1)).Add(hi.DotProductPairsSaturated(yhi1))
 	return h0, h1
@@ -129,14 +125,15 @@ func tileQ4_0(dst []uint32, stride int, p *Packed, r0, r1 int, t *ActTile, g int
 	dyp := unsafe.Pointer(&t.dy[g*nb*TileInputs])
 	op := unsafe.Pointer(&t.off[g*nb*TileInputs])
 	qp, dp := unsafe.Pointer(&p.q[0]), unsafe.Pointer(&p.d[0])
-	out := rowOut{dst: dst, stride: stride, i0: g * TileInputs}
+	var out rowOut // set field by field: a composite literal is built and copied (576 bytes)
+	out.dst, out.stride, out.i0 = dst, stride, g*TileInputs
 	for r := r0; r < r1; r++ {
 		base := r/PackRows*nb*PackRows + r%PackRows
 		f0, f1 := archsimd.Float32x8{}, archsimd.Float32x8{}
 		for b := 0; b < nb; b++ {
 			i := base + PackRows*b
-			w := (*[16]byte)(unsafe.Add(qp, i*16))
-			y := (*[512]byte)(unsafe.Add(yp, b*512))
+			w := unsafe.Add(qp, i*16)
+			y := unsafe.Add(yp, b*512)
 			var h0, h1 archsimd.Int16x16
 			h0, h1 = tileNibs(w, y, 0, h0, h1, mask)
 			h0, h1 = tileNibs(w, y, 1, h0, h1, mask)
