@@ -8,7 +8,8 @@
 // (GOEXPERIMENT=simd), files named *_simd.go add vector versions, chosen at run time from the
 // CPU's features (SIMD reports which): on amd64 AVX2 or AVX-512 for the dot products,
 // MatVecLanes, MatMulLanes, the packed Q8_0/Q4_0 products (VecDotRowsPacked with quantized
-// activations, MatVecQLanesPacked in float32; see Pack), the attention row, SoftmaxChunked,
+// activations, VecDotRowsPackedTile for sixteen inputs at a time (Q4_0), MatVecQLanesPacked in
+// float32; see Pack), the attention row, SoftmaxChunked,
 // SwiGLU, QuantizeQ8_0Activations, VecDot and Dequantize; on arm64 NEON for the dot products
 // and MatVecLanes; on WebAssembly SIMD128 for VecDot, Dequantize, VecDotRowsPacked and, with
 // two roundings instead of fused multiply-adds (WebAssembly has none; see unfused), the float
