@@ -83,7 +83,8 @@ bench-peers: build
 # The engine natively (attnscope bench, --compute f32 and ggml) beside native llama.cpp (the CPU
 # build npm's node-llama-cpp ships prebuilt, fetched into .build) on the same files, one model
 # at a time; BENCH_PRESETS, BENCH_TYPES (default s15m s110m, f32 q8_0 q4_0), BENCH_THREADS
-# (default 1 2), BENCH_RUNS (default 3). See scripts/bench-native-peer.sh.
+# (default 1 2), BENCH_RUNS (default 3), BENCH_ROUNDS (default 1: rounds of the three in turn,
+# each one's best kept). See scripts/bench-native-peer.sh.
 bench-native-peer: build
 	GO=$(GO) BIN=$(BIN) scripts/bench-native-peer.sh
 

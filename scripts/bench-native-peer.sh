@@ -4,7 +4,9 @@
 # npm's node-llama-cpp ships prebuilt (fetched once into the ignored .build/node-llama-cpp; ggml
 # picks the libggml-cpu-*.so that suits this CPU), driven by bench/native/peer.mjs.
 #   Models: BENCH_PRESETS (s15m s110m) × BENCH_TYPES (f32 q8_0 q4_0), files in BENCH_DIR.
-#   Threads: BENCH_THREADS ("1 2"). Runs: BENCH_RUNS (3) after one warm-up, medians reported.
+#   Threads: BENCH_THREADS ("1 2"). Runs: BENCH_RUNS (3) after one warm-up, medians; BENCH_ROUNDS
+#   (1) rounds of the three measurements in turn, the best median of each reported (a noisy
+#   machine slows one round or another; the best is the closest to an undisturbed one).
 #   pp128/tg64 tok/s, and the ratios ours/llama.cpp.
 # For each model and thread count the three measurements run back to back (ours f32, ours ggml,
 # llama.cpp), so that each row saw the same machine state. The llama.cpp figures are its own
@@ -16,6 +18,7 @@ cd "$(dirname "$0")/.."
 PRESETS=${BENCH_PRESETS:-s15m s110m}
 TYPES=${BENCH_TYPES:-f32 q8_0 q4_0}
 RUNS=${BENCH_RUNS:-3}
+ROUNDS=${BENCH_ROUNDS:-1}
 THREADS=${BENCH_THREADS:-1 2}
 NLC_VERSION=${NODE_LLAMA_CPP_VERSION:-3.22.1}
 NLC=.build/node-llama-cpp/$NLC_VERSION
@@ -60,6 +63,8 @@ mkdir -p "$BUILD"
 # field NAME JSON: a scalar of a one-line JSON object (numbers and plain strings).
 field() { echo "$2" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
 
+max() { awk "BEGIN{print ($1 > $2) ? $1 : $2}"; }
+
 ours() { # ours FILE THREADS COMPUTE: pp and tg tok/s
 	local j pp tg
 	j=$("$BIN/attnscope" bench --backend cpu --model "$1" --prompt-tokens 128 --gen-tokens 64 \
@@ -74,24 +79,31 @@ ours() { # ours FILE THREADS COMPUTE: pp and tg tok/s
 }
 
 echo "== attnscope bench (native, --backend cpu) beside llama.cpp (node-llama-cpp $NLC_VERSION, CPU), pp128/tg64 tok/s,"
-echo "   $RUNS run(s) after a warm-up, medians; other work on this machine shares its $(nproc) cores: compare within a row"
+echo "   $RUNS run(s) after a warm-up, medians, the best of $ROUNDS round(s) of the three in turn; other work on this"
+echo "   machine shares its $(nproc) cores: compare within a row"
 head=1
 for p in $PRESETS; do
 	for t in $TYPES; do
 		f=$(model "$p" "$t")
 		for th in $THREADS; do
-			r=$(ours "$f" "$th" f32)
-			read -r fpp ftg <<<"$r"
-			r=$(ours "$f" "$th" ggml)
-			read -r gpp gtg <<<"$r"
-			j=$(node bench/native/peer.mjs --modules "$NLC" --threads "$th" --runs "$RUNS" \
-				--prompt 128 --gen 64 "$f")
-			echo "$j" >>"$OUT"
-			lpp=$(field pp_tok_s "$j") ltg=$(field tg_tok_s "$j") lwall=$(field tg_wall_tok_s "$j")
-			if [ -z "$lpp" ] || [ -z "$ltg" ]; then
-				echo "bench-native-peer: peer.mjs gave no numbers for $f: $j" >&2
-				exit 1
-			fi
+			fpp=0 ftg=0 gpp=0 gtg=0 lpp=0 ltg=0 lwall=0
+			for ((round = 0; round < ROUNDS; round++)); do
+				r=$(ours "$f" "$th" f32)
+				read -r a b <<<"$r"
+				fpp=$(max "$fpp" "$a") ftg=$(max "$ftg" "$b")
+				r=$(ours "$f" "$th" ggml)
+				read -r a b <<<"$r"
+				gpp=$(max "$gpp" "$a") gtg=$(max "$gtg" "$b")
+				j=$(node bench/native/peer.mjs --modules "$NLC" --threads "$th" --runs "$RUNS" \
+					--prompt 128 --gen 64 "$f")
+				echo "$j" >>"$OUT"
+				a=$(field pp_tok_s "$j") b=$(field tg_tok_s "$j") c=$(field tg_wall_tok_s "$j")
+				if [ -z "$a" ] || [ -z "$b" ]; then
+					echo "bench-native-peer: peer.mjs gave no numbers for $f: $j" >&2
+					exit 1
+				fi
+				lpp=$(max "$lpp" "$a") ltg=$(max "$ltg" "$b") lwall=$(max "$lwall" "${c:-0}")
+			done
 			if [ "$head" = 1 ]; then
 				echo "   llama.cpp $(field version "$j"), CPU library: libggml-cpu-$(field cpu_variant "$j").so," \
 					"timing: $(field timing "$j"),"
