@@ -84,16 +84,13 @@ func rows4x2(blk *[256]byte, k0 int, y0, y1 archsimd.Int8x32, ones archsimd.Int1
 	return sum4(pa, pairSums(a2, a3)), sum4(pb, pairSums(b2, b3))
 }
 
-// pairKernel says whether vecDotRowsPacked2SIMD takes type t.
-func pairKernel(t quant.Type) bool { return t == quant.Q8_0 || t == quant.Q4_0 }
+// pairKernel says whether vecDotRowsPacked2SIMD takes type t: Q8_0. For Q4_0 the one-input
+// kernel twice was faster than a two-input one (which kept too many vectors for the registers).
+func pairKernel(t quant.Type) bool { return t == quant.Q8_0 }
 
-// vecDotRowsPacked2SIMD computes VecDotRowsPacked2 for groups g0 … g1−1.
+// vecDotRowsPacked2SIMD computes VecDotRowsPacked2 for groups g0 … g1−1 (Q8_0).
 func vecDotRowsPacked2SIMD(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, act1 []byte, as0, as1 []uint32) {
-	if p.Type == quant.Q8_0 {
-		vecDotRowsPackedQ8_0x2(p, dst0, dst1, g0, g1, act0, act1, as0, as1)
-	} else {
-		vecDotRowsPackedQ4_0x2(p, dst0, dst1, g0, g1, act0, act1, as0, as1)
-	}
+	vecDotRowsPackedQ8_0x2(p, dst0, dst1, g0, g1, act0, act1, as0, as1)
 	archsimd.ClearAVXUpperBits()
 }
 
@@ -145,25 +142,6 @@ func vecDotRowsPackedQ8_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, a
 	}
 }
 
-// nib4 returns the pair sums of row k's nibbles (0…15, unsigned) times the activations y, to
-// 32 bits: bytes j < 16 of the vector are the low nibbles (elements 0…15), bytes 16…31 the high.
-func nib4(blk *[128]byte, k int, y archsimd.Int8x32, mask archsimd.Uint8x32, ones archsimd.Int16x16) archsimd.Int32x8 {
-	return nibbles(blk, k, mask).DotProductPairsSaturated(y).DotProductPairs(ones)
-}
-
-// nibbles returns row k's 32 nibbles of a Q4_0 group block as bytes: the low nibbles (elements
-// 0…15) in bytes 0…15, the high ones (16…31) in bytes 16…31.
-func nibbles(blk *[128]byte, k int, mask archsimd.Uint8x32) archsimd.Uint8x32 {
-	v := archsimd.LoadUint8x16Array((*[16]uint8)(blk[16*k : 16*k+16]))
-	return archsimd.Uint8x32{}.SetLo(v).SetHi(v.AsUint16x8().ShiftAllRight(4).AsUint8x16()).And(mask)
-}
-
-// nib2 is nib4 of row k with y0 and with y1, the nibbles taken apart once for both.
-func nib2(blk *[128]byte, k int, y0, y1 archsimd.Int8x32, mask archsimd.Uint8x32, ones archsimd.Int16x16) (archsimd.Int32x8, archsimd.Int32x8) {
-	q := nibbles(blk, k, mask)
-	return q.DotProductPairsSaturated(y0).DotProductPairs(ones), q.DotProductPairsSaturated(y1).DotProductPairs(ones)
-}
-
 // offset8 returns 8·Σ y in every lane: the pair sums of 1·y added up as sum8 adds eight rows.
 func offset8(y archsimd.Int8x32, ones8 archsimd.Uint8x32, ones archsimd.Int16x16) archsimd.Int32x8 {
 	sy := ones8.DotProductPairsSaturated(y).DotProductPairs(ones)
@@ -172,57 +150,12 @@ func offset8(y archsimd.Int8x32, ones8 archsimd.Uint8x32, ones archsimd.Int16x16
 	return u.ConcatPermute128Scalars(0, 2, u).Add(u.ConcatPermute128Scalars(1, 3, u)).ShiftAllLeft(3)
 }
 
-// vecDotRowsPackedQ4_0x2 is vecDotRowsPackedQ4_0 for two inputs at once, each row's nibbles
-// taken apart once for both.
-func vecDotRowsPackedQ4_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, act1 []byte, as0, as1 []uint32) {
-	nb := p.nb
-	ones := archsimd.BroadcastInt16x16(1)
-	ones8 := archsimd.BroadcastUint8x32(1)
-	mask := archsimd.BroadcastUint8x32(0x0f)
-	y0p, y1p := unsafe.Pointer(&act0[2]), unsafe.Pointer(&act1[2]) // as in vecDotRowsPackedQ8_0x2
-	s0p, s1p := unsafe.Pointer(&as0[0]), unsafe.Pointer(&as1[0])
-	_, _ = act0[nb*q8_0Bytes-1], act1[nb*q8_0Bytes-1]
-	_, _ = as0[nb-1], as1[nb-1]
-	_ = p.q[g1*nb*128-1]
-	_ = p.d[g1*nb*8-1]
-	for g := g0; g < g1; g++ {
-		qp := unsafe.Pointer(&p.q[g*nb*128])
-		dp := unsafe.Pointer(&p.d[g*nb*8])
-		sum0, sum1 := archsimd.Float32x8{}, archsimd.Float32x8{}
-		for b := 0; b < nb; b++ {
-			blk := (*[128]byte)(unsafe.Add(qp, b*128))
-			y0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y0p, b*q8_0Bytes))).AsInt8x32()
-			y1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y1p, b*q8_0Bytes))).AsInt8x32()
-			a0, b0 := nib2(blk, 0, y0, y1, mask, ones)
-			a1, b1 := nib2(blk, 1, y0, y1, mask, ones)
-			pa, pb := pairSums(a0, a1), pairSums(b0, b1)
-			a2, b2 := nib2(blk, 2, y0, y1, mask, ones)
-			a3, b3 := nib2(blk, 3, y0, y1, mask, ones)
-			u0, v0 := sum4(pa, pairSums(a2, a3)), sum4(pb, pairSums(b2, b3))
-			a4, b4 := nib2(blk, 4, y0, y1, mask, ones)
-			a5, b5 := nib2(blk, 5, y0, y1, mask, ones)
-			pa, pb = pairSums(a4, a5), pairSums(b4, b5)
-			a6, b6 := nib2(blk, 6, y0, y1, mask, ones)
-			a7, b7 := nib2(blk, 7, y0, y1, mask, ones)
-			u1, v1 := sum4(pa, pairSums(a6, a7)), sum4(pb, pairSums(b6, b7))
-			s0 := u0.ConcatPermute128Scalars(0, 2, u1).Add(u0.ConcatPermute128Scalars(1, 3, u1)).Sub(offset8(y0, ones8, ones))
-			s1 := v0.ConcatPermute128Scalars(0, 2, v1).Add(v0.ConcatPermute128Scalars(1, 3, v1)).Sub(offset8(y1, ones8, ones))
-			dx := archsimd.LoadUint32x8Array((*[8]uint32)(unsafe.Add(dp, b*32))).AsFloat32x8()
-			d0 := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(s0p, b*4))).AsFloat32x8()
-			d1 := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(s1p, b*4))).AsFloat32x8()
-			sum0 = sum0.Add(s0.ConvertToFloat32().Mul(dx).Mul(d0))
-			sum1 = sum1.Add(s1.ConvertToFloat32().Mul(dx).Mul(d1))
-		}
-		sum0.StoreArray((*[8]float32)(dst0[(g-g0)*8:]))
-		sum1.StoreArray((*[8]float32)(dst1[(g-g0)*8:]))
-	}
-}
-
 func vecDotRowsPackedQ4_0(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {
 	nb := p.nb
 	ones := archsimd.BroadcastInt16x16(1)
 	ones8 := archsimd.BroadcastUint8x32(1)
 	mask := archsimd.BroadcastUint8x32(0x0f)
+	order := archsimd.LoadUint32x8Array(&rowOrder)
 	yp, sp := unsafe.Pointer(&act[2]), unsafe.Pointer(&as[0]) // as in vecDotRowsPackedQ8_0
 	_ = act[nb*q8_0Bytes-1]
 	_ = as[nb-1]
@@ -237,15 +170,31 @@ func vecDotRowsPackedQ4_0(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 			dx := archsimd.LoadUint32x8Array((*[8]uint32)(unsafe.Add(dp, b*32))).AsFloat32x8()
 			dy := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(sp, b*4))).AsFloat32x8()
 			y := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(yp, b*q8_0Bytes))).AsInt8x32()
-			// s = Σ (q−8)·y = Σ q·y − 8·Σ y.
-			s := sum8(nib4(blk, 0, y, mask, ones), nib4(blk, 1, y, mask, ones), nib4(blk, 2, y, mask, ones), nib4(blk, 3, y, mask, ones),
-				nib4(blk, 4, y, mask, ones), nib4(blk, 5, y, mask, ones), nib4(blk, 6, y, mask, ones), nib4(blk, 7, y, mask, ones))
-			s = s.Sub(offset8(y, ones8, ones))
+			ylo, yhi := y.ConcatPermute128Scalars(0, 0, y), y.ConcatPermute128Scalars(1, 1, y)
+			// s = Σ (q−8)·y = Σ q·y − 8·Σ y, rows back in order from nibPairs' order.
+			u := sum4(pairSums(nibPair(blk, 0, ylo, yhi, mask, ones), nibPair(blk, 1, ylo, yhi, mask, ones)),
+				pairSums(nibPair(blk, 2, ylo, yhi, mask, ones), nibPair(blk, 3, ylo, yhi, mask, ones)))
+			s := u.Permute(order).Sub(offset8(y, ones8, ones))
 			sum = sum.Add(s.ConvertToFloat32().Mul(dx).Mul(dy))
 		}
 		sum.StoreArray((*[8]float32)(dst[(g-g0)*8:]))
 	}
 }
+
+// nibPair returns the pair sums of rows 2k and 2k+1 of a Q4_0 group block (their 32 quant
+// bytes, one row a 128-bit half) with the activations, row 2k's in the low half and row 2k+1's
+// in the high: ylo holds activations 0…15 in both halves (a row's low nibbles), yhi 16…31
+// (its high nibbles). A 16-bit lane adds two pair sums of at most 2·15·128, which fits.
+func nibPair(blk *[128]byte, k int, ylo, yhi archsimd.Int8x32, mask archsimd.Uint8x32, ones archsimd.Int16x16) archsimd.Int32x8 {
+	v := archsimd.LoadUint8x32Array((*[32]uint8)(blk[32*k : 32*k+32]))
+	lo := v.And(mask)
+	hi := v.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(mask)
+	return lo.DotProductPairsSaturated(ylo).Add(hi.DotProductPairsSaturated(yhi)).DotProductPairs(ones)
+}
+
+// rowOrder puts the rows of sum4(pairSums(nibPair 0, nibPair 1), pairSums(nibPair 2, nibPair 3))
+// (rows 0, 2, 4, 6 in the low half, 1, 3, 5, 7 in the high) back in order (Permute).
+var rowOrder = [8]uint32{0, 4, 1, 5, 2, 6, 3, 7}
 
 // q8x8 returns the eight signed bytes at blk[o:] as float32 (a 16-byte load, of which the
 // last eight bytes are not used: packPad covers them after the last block).
