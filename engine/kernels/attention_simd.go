@@ -2,10 +2,7 @@
 
 package kernels
 
-import (
-	"simd/archsimd"
-	"unsafe"
-)
+import "simd/archsimd"
 
 // attnValuesSIMD computes out[d] = dotLanesStrided(p, v, stride, off+d, true) for every d < len(out)&^7
 // with the key axis in 16 lanes (lane j mod 16 takes key j), vectorized over d: for a block of
@@ -38,26 +35,17 @@ func attnLaneGroup(acc *[8][8]float32, p, v []float32, stride, base, g int) {
 	a0, a1, a2, a3, a4, a5, a6, a7 := z, z, z, z, z, z, z, z
 	n := len(p)
 	full := n &^ 15
-	if full > 0 {
-		// The whole chunks' keys and value rows checked once; the loop reads them from base
-		// pointers (its bounds checks and their spills were half its instructions).
-		_ = p[full-16+g+7]
-		_ = v[(full-16+g+7)*stride+base+7]
-		pp, vp := unsafe.Pointer(&p[0]), unsafe.Pointer(&v[0])
-		s := 4 * stride // bytes between keys
-		for c := 0; c < full; c += 16 {
-			j := c + g
-			pj := unsafe.Add(pp, 4*j)
-			r := unsafe.Add(vp, 4*(j*stride+base))
-			a0 = archsimd.BroadcastFloat32x8(*(*float32)(pj)).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(r)), a0)
-			a1 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pj, 4))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(r, s))), a1)
-			a2 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pj, 8))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(r, 2*s))), a2)
-			a3 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pj, 12))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(r, 3*s))), a3)
-			a4 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pj, 16))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(r, 4*s))), a4)
-			a5 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pj, 20))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(r, 5*s))), a5)
-			a6 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pj, 24))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(r, 6*s))), a6)
-			a7 = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pj, 28))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(r, 7*s))), a7)
-		}
+	for c := 0; c < full; c += 16 {
+		j := c + g
+		r := v[j*stride+base : (j+7)*stride+base+8]
+		a0 = archsimd.BroadcastFloat32x8(p[j]).MulAdd(archsimd.LoadFloat32x8(r[0:8]), a0)
+		a1 = archsimd.BroadcastFloat32x8(p[j+1]).MulAdd(archsimd.LoadFloat32x8(r[stride:stride+8]), a1)
+		a2 = archsimd.BroadcastFloat32x8(p[j+2]).MulAdd(archsimd.LoadFloat32x8(r[2*stride:2*stride+8]), a2)
+		a3 = archsimd.BroadcastFloat32x8(p[j+3]).MulAdd(archsimd.LoadFloat32x8(r[3*stride:3*stride+8]), a3)
+		a4 = archsimd.BroadcastFloat32x8(p[j+4]).MulAdd(archsimd.LoadFloat32x8(r[4*stride:4*stride+8]), a4)
+		a5 = archsimd.BroadcastFloat32x8(p[j+5]).MulAdd(archsimd.LoadFloat32x8(r[5*stride:5*stride+8]), a5)
+		a6 = archsimd.BroadcastFloat32x8(p[j+6]).MulAdd(archsimd.LoadFloat32x8(r[6*stride:6*stride+8]), a6)
+		a7 = archsimd.BroadcastFloat32x8(p[j+7]).MulAdd(archsimd.LoadFloat32x8(r[7*stride:7*stride+8]), a7)
 	}
 	// The last, partial chunk of 16 keys: lane g+l takes key full+g+l if there is one.
 	j := full + g

@@ -2,39 +2,36 @@
 
 package kernels
 
-import (
-	"simd/archsimd"
-	"unsafe"
-)
+import "simd/archsimd"
 
 // matVecLanesSIMD computes MatVecLanes (len(x) a positive multiple of 16) and returns how many
 // rows it did: all. Each row keeps DotLanes' 16 lanes in two 256-bit accumulators and its
 // reduction order. Rows run one after the other, so that the matrix is read as one stream:
 // decoding reads weights from memory, not from a cache, and four rows side by side (four
 // streams) ran at 8–10 GB/s where one runs at 13–16 (a 37 MB matrix, this machine), while in
-// a cache both run alike. Blocks are addressed from base pointers after one range check.
+// a cache both run alike.
 func matVecLanesSIMD(dst, w, x []float32) int {
 	c := len(x)
-	if len(dst) == 0 {
-		return 0
-	}
-	_ = w[len(dst)*c-1]
-	wp, xp := unsafe.Pointer(&w[0]), unsafe.Pointer(&x[0])
-	c32 := c &^ 31
+	rest := w[:len(dst)*c]
 	var q [4]float32
 	for r := range dst {
-		rp := unsafe.Add(wp, r*c*4)
+		// The row and x walk 32 values at a time (one length comparison each; indexing by i
+		// cost a bounds check per load).
+		row, xs := rest[:c], x
+		rest = rest[c:]
 		a0, b0 := archsimd.Float32x8{}, archsimd.Float32x8{}
-		i := 0
-		for ; i < c32; i += 32 {
-			a0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rp, i*4))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(xp, i*4))), a0)
-			b0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rp, i*4+32))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(xp, i*4+32))), b0)
-			a0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rp, i*4+64))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(xp, i*4+64))), a0)
-			b0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rp, i*4+96))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(xp, i*4+96))), b0)
+		for len(row) >= 32 && len(xs) >= 32 {
+			wr, xr := (*[32]float32)(row), (*[32]float32)(xs)
+			a0 = archsimd.LoadFloat32x8Array((*[8]float32)(wr[0:8])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(xr[0:8])), a0)
+			b0 = archsimd.LoadFloat32x8Array((*[8]float32)(wr[8:16])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(xr[8:16])), b0)
+			a0 = archsimd.LoadFloat32x8Array((*[8]float32)(wr[16:24])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(xr[16:24])), a0)
+			b0 = archsimd.LoadFloat32x8Array((*[8]float32)(wr[24:32])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(xr[24:32])), b0)
+			row, xs = row[32:], xs[32:]
 		}
-		if i < c {
-			a0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rp, i*4))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(xp, i*4))), a0)
-			b0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rp, i*4+32))).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(xp, i*4+32))), b0)
+		if len(row) >= 16 && len(xs) >= 16 {
+			wr, xr := (*[16]float32)(row), (*[16]float32)(xs)
+			a0 = archsimd.LoadFloat32x8Array((*[8]float32)(wr[0:8])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(xr[0:8])), a0)
+			b0 = archsimd.LoadFloat32x8Array((*[8]float32)(wr[8:16])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(xr[8:16])), b0)
 		}
 		h0 := a0.Add(b0)
 		h0.GetLo().Add(h0.GetHi()).StoreArray(&q)

@@ -4,7 +4,6 @@ package kernels
 
 import (
 	"simd/archsimd"
-	"unsafe"
 
 	"github.com/attnscope/attnscope/engine/quant"
 )
@@ -43,25 +42,23 @@ func ld8(blk *[256]byte, k int) archsimd.Int8x32 {
 func vecDotRowsPackedQ8_0(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {
 	nb := p.nb
 	ones := archsimd.BroadcastInt16x16(1)
-	// Blocks addressed from base pointers, lengths checked here and by the caller (see
-	// vecDotRowsPackedQ8_0x2).
-	yp, sp := unsafe.Pointer(&act[2]), unsafe.Pointer(&as[0])
-	_ = act[nb*q8_0Bytes-1]
-	_ = as[nb-1]
-	_ = p.q[g1*nb*256-1]
-	_ = p.d[g1*nb*8-1]
+	sc := as[:nb]
 	for g := g0; g < g1; g++ {
-		qp := unsafe.Pointer(&p.q[g*nb*256])
-		dp := unsafe.Pointer(&p.d[g*nb*8])
+		// Slices walk a block at a time (see vecDotRowsPackedQ8_0x2).
+		qg := p.q[g*nb*256:][:nb*256]
+		dg := p.d[g*nb*8:][:nb*8]
+		a := act
 		sum := archsimd.Float32x8{}
 		for b := 0; b < nb; b++ {
-			blk := (*[256]byte)(unsafe.Add(qp, b*256))
-			dx := archsimd.LoadUint32x8Array((*[8]uint32)(unsafe.Add(dp, b*32))).AsFloat32x8()
-			dy := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(sp, b*4))).AsFloat32x8()
-			y := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(yp, b*q8_0Bytes))).AsInt8x32()
+			blk := (*[256]byte)(qg)
+			x := (*[q8_0Bytes]byte)(a)
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg)).AsFloat32x8()
+			dy := archsimd.BroadcastUint32x8(sc[b]).AsFloat32x8()
+			y := archsimd.LoadUint8x32Array((*[32]uint8)(x[2:])).AsInt8x32()
 			s := sum8(dotQ8x32(ld8(blk, 0), y, ones), dotQ8x32(ld8(blk, 1), y, ones), dotQ8x32(ld8(blk, 2), y, ones), dotQ8x32(ld8(blk, 3), y, ones),
 				dotQ8x32(ld8(blk, 4), y, ones), dotQ8x32(ld8(blk, 5), y, ones), dotQ8x32(ld8(blk, 6), y, ones), dotQ8x32(ld8(blk, 7), y, ones))
 			sum = sum.Add(s.ConvertToFloat32().Mul(dx.Mul(dy)))
+			qg, dg, a = qg[256:], dg[8:], a[q8_0Bytes:]
 		}
 		sum.StoreArray((*[8]float32)(dst[(g-g0)*8:]))
 	}
@@ -71,17 +68,6 @@ func vecDotRowsPackedQ8_0(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 func dot2(w, y0, y1 archsimd.Int8x32, ones archsimd.Int16x16) (archsimd.Int32x8, archsimd.Int32x8) {
 	a := w.Abs().AsUint8x32()
 	return a.DotProductPairsSaturated(y0.MulSign(w)).DotProductPairs(ones), a.DotProductPairsSaturated(y1.MulSign(w)).DotProductPairs(ones)
-}
-
-// rows4x2 returns the block sums of rows k0…k0+3 of blk with y0 and with y1, a row per lane in
-// each 128-bit half (sum4's layout).
-func rows4x2(blk *[256]byte, k0 int, y0, y1 archsimd.Int8x32, ones archsimd.Int16x16) (archsimd.Int32x8, archsimd.Int32x8) {
-	a0, b0 := dot2(ld8(blk, k0), y0, y1, ones)
-	a1, b1 := dot2(ld8(blk, k0+1), y0, y1, ones)
-	pa, pb := pairSums(a0, a1), pairSums(b0, b1)
-	a2, b2 := dot2(ld8(blk, k0+2), y0, y1, ones)
-	a3, b3 := dot2(ld8(blk, k0+3), y0, y1, ones)
-	return sum4(pa, pairSums(a2, a3)), sum4(pb, pairSums(b2, b3))
 }
 
 // pairKernel says whether vecDotRowsPacked2SIMD takes type t: Q8_0. For Q4_0 the one-input
@@ -99,43 +85,42 @@ func vecDotRowsPacked2SIMD(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, ac
 func vecDotRowsPackedQ8_0x2(p *Packed, dst0, dst1 []float32, g0, g1 int, act0, act1 []byte, as0, as1 []uint32) {
 	nb := p.nb
 	ones := archsimd.BroadcastInt16x16(1)
-	// Lengths were checked (VecDotRowsPacked2): the blocks are addressed from base pointers, so
-	// that the loop has no bounds checks, whose arithmetic and the registers it takes (spills
-	// of the slices' lengths) cost a third of the loop's instructions.
-	y0p, y1p := unsafe.Pointer(&act0[2]), unsafe.Pointer(&act1[2])
-	s0p, s1p := unsafe.Pointer(&as0[0]), unsafe.Pointer(&as1[0])
-	_, _ = act0[nb*q8_0Bytes-1], act1[nb*q8_0Bytes-1]
-	_, _ = as0[nb-1], as1[nb-1]
-	_ = p.q[g1*nb*256-1]
-	_ = p.d[g1*nb*8-1]
+	s0, s1 := as0[:nb], as1[:nb]
 	for g := g0; g < g1; g++ {
-		qp := unsafe.Pointer(&p.q[g*nb*256])
-		dp := unsafe.Pointer(&p.d[g*nb*8])
+		// Each slice walks a block at a time: one length comparison per block and slice
+		// (indexing b·256 into a slice needed its multiplication, a comparison and a register
+		// for each, spilled, a third of the loop).
+		qg := p.q[g*nb*256:][:nb*256]
+		dg := p.d[g*nb*8:][:nb*8]
+		a0, a1 := act0, act1
 		sum0, sum1 := archsimd.Float32x8{}, archsimd.Float32x8{}
 		for b := 0; b < nb; b++ {
-			blk := (*[256]byte)(unsafe.Add(qp, b*256))
-			y0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y0p, b*q8_0Bytes))).AsInt8x32()
-			y1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y1p, b*q8_0Bytes))).AsInt8x32()
-			// rows4x2 written out: as a call it kept every vector in memory around it.
-			a0, b0 := dot2(ld8(blk, 0), y0, y1, ones)
-			a1, b1 := dot2(ld8(blk, 1), y0, y1, ones)
-			pa, pb := pairSums(a0, a1), pairSums(b0, b1)
-			a2, b2 := dot2(ld8(blk, 2), y0, y1, ones)
-			a3, b3 := dot2(ld8(blk, 3), y0, y1, ones)
-			u0, v0 := sum4(pa, pairSums(a2, a3)), sum4(pb, pairSums(b2, b3))
-			a4, b4 := dot2(ld8(blk, 4), y0, y1, ones)
-			a5, b5 := dot2(ld8(blk, 5), y0, y1, ones)
-			pa, pb = pairSums(a4, a5), pairSums(b4, b5)
-			a6, b6 := dot2(ld8(blk, 6), y0, y1, ones)
-			a7, b7 := dot2(ld8(blk, 7), y0, y1, ones)
-			u1, v1 := sum4(pa, pairSums(a6, a7)), sum4(pb, pairSums(b6, b7))
-			s0 := u0.ConcatPermute128Scalars(0, 2, u1).Add(u0.ConcatPermute128Scalars(1, 3, u1))
-			s1 := v0.ConcatPermute128Scalars(0, 2, v1).Add(v0.ConcatPermute128Scalars(1, 3, v1))
-			dx := archsimd.LoadUint32x8Array((*[8]uint32)(unsafe.Add(dp, b*32))).AsFloat32x8()
-			d0 := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(s0p, b*4))).AsFloat32x8()
-			d1 := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(s1p, b*4))).AsFloat32x8()
-			sum0 = sum0.Add(s0.ConvertToFloat32().Mul(dx.Mul(d0)))
-			sum1 = sum1.Add(s1.ConvertToFloat32().Mul(dx.Mul(d1)))
+			blk := (*[256]byte)(qg)
+			x0, x1 := (*[q8_0Bytes]byte)(a0), (*[q8_0Bytes]byte)(a1)
+			y0 := archsimd.LoadUint8x32Array((*[32]uint8)(x0[2:])).AsInt8x32()
+			y1 := archsimd.LoadUint8x32Array((*[32]uint8)(x1[2:])).AsInt8x32()
+			// Eight rows' sums for both inputs written out (as a call, the vectors were kept
+			// in memory around it).
+			a0v, b0v := dot2(ld8(blk, 0), y0, y1, ones)
+			a1v, b1v := dot2(ld8(blk, 1), y0, y1, ones)
+			pa, pb := pairSums(a0v, a1v), pairSums(b0v, b1v)
+			a2v, b2v := dot2(ld8(blk, 2), y0, y1, ones)
+			a3v, b3v := dot2(ld8(blk, 3), y0, y1, ones)
+			u0, v0 := sum4(pa, pairSums(a2v, a3v)), sum4(pb, pairSums(b2v, b3v))
+			a4v, b4v := dot2(ld8(blk, 4), y0, y1, ones)
+			a5v, b5v := dot2(ld8(blk, 5), y0, y1, ones)
+			pa, pb = pairSums(a4v, a5v), pairSums(b4v, b5v)
+			a6v, b6v := dot2(ld8(blk, 6), y0, y1, ones)
+			a7v, b7v := dot2(ld8(blk, 7), y0, y1, ones)
+			u1, v1 := sum4(pa, pairSums(a6v, a7v)), sum4(pb, pairSums(b6v, b7v))
+			r0 := u0.ConcatPermute128Scalars(0, 2, u1).Add(u0.ConcatPermute128Scalars(1, 3, u1))
+			r1 := v0.ConcatPermute128Scalars(0, 2, v1).Add(v0.ConcatPermute128Scalars(1, 3, v1))
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg)).AsFloat32x8()
+			d0 := archsimd.BroadcastUint32x8(s0[b]).AsFloat32x8()
+			d1 := archsimd.BroadcastUint32x8(s1[b]).AsFloat32x8()
+			sum0 = sum0.Add(r0.ConvertToFloat32().Mul(dx.Mul(d0)))
+			sum1 = sum1.Add(r1.ConvertToFloat32().Mul(dx.Mul(d1)))
+			qg, dg, a0, a1 = qg[256:], dg[8:], a0[q8_0Bytes:], a1[q8_0Bytes:]
 		}
 		sum0.StoreArray((*[8]float32)(dst0[(g-g0)*8:]))
 		sum1.StoreArray((*[8]float32)(dst1[(g-g0)*8:]))
@@ -156,26 +141,26 @@ func vecDotRowsPackedQ4_0(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 	ones8 := archsimd.BroadcastUint8x32(1)
 	mask := archsimd.BroadcastUint8x32(0x0f)
 	order := archsimd.LoadUint32x8Array(&rowOrder)
-	yp, sp := unsafe.Pointer(&act[2]), unsafe.Pointer(&as[0]) // as in vecDotRowsPackedQ8_0
-	_ = act[nb*q8_0Bytes-1]
-	_ = as[nb-1]
-	_ = p.q[g1*nb*128-1]
-	_ = p.d[g1*nb*8-1]
+	sc := as[:nb]
 	for g := g0; g < g1; g++ {
-		qp := unsafe.Pointer(&p.q[g*nb*128])
-		dp := unsafe.Pointer(&p.d[g*nb*8])
+		// Slices walk a block at a time (see vecDotRowsPackedQ8_0x2).
+		qg := p.q[g*nb*128:][:nb*128]
+		dg := p.d[g*nb*8:][:nb*8]
+		a := act
 		sum := archsimd.Float32x8{}
 		for b := 0; b < nb; b++ {
-			blk := (*[128]byte)(unsafe.Add(qp, b*128))
-			dx := archsimd.LoadUint32x8Array((*[8]uint32)(unsafe.Add(dp, b*32))).AsFloat32x8()
-			dy := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(sp, b*4))).AsFloat32x8()
-			y := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(yp, b*q8_0Bytes))).AsInt8x32()
+			blk := (*[128]byte)(qg)
+			x := (*[q8_0Bytes]byte)(a)
+			dx := archsimd.LoadUint32x8Array((*[8]uint32)(dg)).AsFloat32x8()
+			dy := archsimd.BroadcastUint32x8(sc[b]).AsFloat32x8()
+			y := archsimd.LoadUint8x32Array((*[32]uint8)(x[2:])).AsInt8x32()
 			ylo, yhi := y.ConcatPermute128Scalars(0, 0, y), y.ConcatPermute128Scalars(1, 1, y)
 			// s = Σ (q−8)·y = Σ q·y − 8·Σ y, rows back in order from nibPairs' order.
 			u := sum4(pairSums(nibPair(blk, 0, ylo, yhi, mask, ones), nibPair(blk, 1, ylo, yhi, mask, ones)),
 				pairSums(nibPair(blk, 2, ylo, yhi, mask, ones), nibPair(blk, 3, ylo, yhi, mask, ones)))
 			s := u.Permute(order).Sub(offset8(y, ones8, ones))
 			sum = sum.Add(s.ConvertToFloat32().Mul(dx).Mul(dy))
+			qg, dg, a = qg[128:], dg[8:], a[q8_0Bytes:]
 		}
 		sum.StoreArray((*[8]float32)(dst[(g-g0)*8:]))
 	}

@@ -4,7 +4,6 @@ package kernels
 
 import (
 	"simd/archsimd"
-	"unsafe"
 
 	"github.com/attnscope/attnscope/engine/quant"
 )
@@ -65,31 +64,32 @@ func vecDotRowsPackedSIMD(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 	s3 := archsimd.LoadInt8x16Array(&spread[3])
 	q4 := p.Type == quant.Q4_0
 	gb := PackRows * p.bq // bytes of a group's block
-	// Blocks are addressed from base pointers after one range check: bounds checks in the
-	// loop cost as much as its products.
-	_ = act[nb*q8_0Bytes-1]
-	_ = as[nb-1]
-	_ = p.q[g1*nb*gb-1]
-	_ = p.d[g1*nb*PackRows-1]
-	yp, sp := unsafe.Pointer(&act[2]), unsafe.Pointer(&as[0])
+	sc := as[:nb]
 	for g := g0; g < g1; g++ {
-		qg := unsafe.Pointer(&p.q[g*nb*gb])
-		dg := unsafe.Pointer(&p.d[g*nb*PackRows])
+		// Slices walk a block at a time: one length comparison per block and slice (indexing
+		// b·256 into them cost as much as the products).
+		qg := p.q[g*nb*gb:][:nb*gb]
+		dg := p.d[g*nb*PackRows:][:nb*PackRows]
+		act := act
 		var sum0, sum1 archsimd.Float32x4 // rows 0…3 and 4…7
 		for b := 0; b < nb; b++ {
-			a := (*[32]uint8)(unsafe.Add(yp, b*q8_0Bytes))
+			x := (*[q8_0Bytes]uint8)(act)
+			a := (*[32]uint8)(x[2:])
+			act = act[q8_0Bytes:]
 			y0 := archsimd.LoadUint8x16Array((*[16]uint8)(a[0:16])).BitsToInt8()
 			y1 := archsimd.LoadUint8x16Array((*[16]uint8)(a[16:32])).BitsToInt8()
 			// Activations 4u…4u+3 spread: r[u] from the first half, r[4+u] from the second.
 			r0, r1, r2, r3 := y0.LookupOrZero(s0), y0.LookupOrZero(s1), y0.LookupOrZero(s2), y0.LookupOrZero(s3)
 			r4, r5, r6, r7 := y1.LookupOrZero(s0), y1.LookupOrZero(s1), y1.LookupOrZero(s2), y1.LookupOrZero(s3)
-			dy := archsimd.BroadcastUint32x4(*(*uint32)(unsafe.Add(sp, b*4))).BitsToFloat32()
-			ds := (*[8]uint32)(unsafe.Add(dg, b*4*PackRows))
+			dy := archsimd.BroadcastUint32x4(sc[b]).BitsToFloat32()
+			ds := (*[8]uint32)(dg)
+			dg = dg[PackRows:]
 			dx0 := archsimd.LoadUint32x4Array((*[4]uint32)(ds[0:4])).BitsToFloat32()
 			dx1 := archsimd.LoadUint32x4Array((*[4]uint32)(ds[4:8])).BitsToFloat32()
 			var acc0, acc1 archsimd.Int32x4
 			if !q4 {
-				blk := (*[256]uint8)(unsafe.Add(qg, b*256))
+				blk := (*[256]uint8)(qg)
+				qg = qg[256:]
 				ld := func(o int) archsimd.Int8x16 {
 					return archsimd.LoadUint8x16Array((*[16]uint8)(blk[o : o+16])).BitsToInt8()
 				}
@@ -115,7 +115,8 @@ func vecDotRowsPackedSIMD(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 			}
 			// Q4_0: byte j of a row's block holds elements j (low nibble) and j+16 (high), so a
 			// piece's low nibbles meet r[u] and its high nibbles r[4+u]; each value is q−8.
-			blk := (*[128]uint8)(unsafe.Add(qg, b*128))
+			blk := (*[128]uint8)(qg)
+			qg = qg[128:]
 			mask, eight := archsimd.BroadcastUint8x16(0x0f), archsimd.BroadcastUint8x16(8)
 			nib := func(s archsimd.Int16x8, o int, lo, hi archsimd.Int8x16) archsimd.Int16x8 {
 				v := archsimd.LoadUint8x16Array((*[16]uint8)(blk[o : o+16]))

@@ -3,8 +3,9 @@
 package kernels
 
 import (
+	"encoding/binary"
+	"math"
 	"simd/archsimd"
-	"unsafe"
 
 	"github.com/attnscope/attnscope/engine/quant"
 )
@@ -20,8 +21,7 @@ func tileType(t quant.Type) bool { return t == quant.Q4_0 }
 // same integer sums, then the same float operations in the same order), the lanes written to
 // their inputs' rows when the row is done.
 func vecDotRowsPackedTileSIMD(dst []float32, stride int, p *Packed, r0, r1 int, t *ActTile, g int) {
-	tileQ4_0(unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(dst))), len(dst)), stride, p, r0, r1, t, g)
-	archsimd.ClearAVXUpperBits()
+	tileQ4_0(dst, stride, p, r0, r1, t, g)
 }
 
 // transpose8 transposes the 8×8 matrix m of 32-bit values in place (three rounds of
@@ -54,9 +54,9 @@ func transpose8(m *[8][8]uint32) {
 // rowOut collects a tile kernel's results, eight rows at a time, and writes them to the
 // inputs' rows: a row's two vectors hold one value per input, which would be sixteen scalar
 // stores; eight rows transposed are eight values of each input side by side, one vector store.
-// Values go as integers: scalar float moves would be legacy SSE between the 256-bit code.
+// Values are kept as their bits (transpose8 moves 32-bit integers).
 type rowOut struct {
-	dst        []uint32
+	dst        []float32
 	stride, i0 int
 	lo, hi     [8][8]uint32 // rows k of inputs i0…i0+7 and i0+8…i0+15
 }
@@ -79,81 +79,82 @@ func (o *rowOut) flush(r, n int) {
 		for j := 0; j < 8; j++ {
 			a := (o.i0+j)*o.stride + r
 			b := (o.i0+8+j)*o.stride + r
-			archsimd.LoadUint32x8Array(&o.lo[j]).StoreArray((*[8]uint32)(o.dst[a : a+8]))
-			archsimd.LoadUint32x8Array(&o.hi[j]).StoreArray((*[8]uint32)(o.dst[b : b+8]))
+			archsimd.LoadUint32x8Array(&o.lo[j]).AsFloat32x8().StoreArray((*[8]float32)(o.dst[a : a+8]))
+			archsimd.LoadUint32x8Array(&o.hi[j]).AsFloat32x8().StoreArray((*[8]float32)(o.dst[b : b+8]))
 		}
 		return
 	}
+	// The last rows of a range that is not a multiple of eight, once a call, after the vector
+	// code (see vecdot_simd.go).
+	archsimd.ClearAVXUpperBits()
 	for k := 0; k < n; k++ {
 		for j := 0; j < 8; j++ {
-			o.dst[(o.i0+j)*o.stride+r+k] = o.lo[k][j]
-			o.dst[(o.i0+8+j)*o.stride+r+k] = o.hi[k][j]
+			o.dst[(o.i0+j)*o.stride+r+k] = math.Float32frombits(o.lo[k][j])
+			o.dst[(o.i0+8+j)*o.stride+r+k] = math.Float32frombits(o.hi[k][j])
 		}
 	}
 }
 
 // tileNibs adds to h0 and h1 (16-bit sums) the products of the nibbles in quant bytes
-// 4k…4k+3 of a Q4_0 row block (repeated in every lane) with the tile's activations: the low
-// nibbles are elements 4k…4k+3, the high ones 16+4k…19+4k. A lane adds at most 8 pair sums of
-// 2·15·127 over a block, which fits 16 bits.
-func tileNibs(w, y unsafe.Pointer, k int, h0, h1 archsimd.Int16x16, mask archsimd.Uint8x32) (archsimd.Int16x16, archsimd.Int16x16) {
-	// w points at the row's 16 quant bytes, y at the tile's 512 bytes for the block; constant
-	// offsets from them become addressing modes (slices of them became a register each).
-	v := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(w, 4*k))).AsUint8x32()
+// 4k…4k+3 of a Q4_0 row block w (repeated in every lane) with the tile's activations y: the
+// low nibbles are elements 4k…4k+3, the high ones 16+4k…19+4k. A lane adds at most 8 pair sums
+// of 2·15·128 over a block, which fits 16 bits.
+func tileNibs(w *[16]byte, y *[512]byte, k int, h0, h1 archsimd.Int16x16, mask archsimd.Uint8x32) (archsimd.Int16x16, archsimd.Int16x16) {
+	v := archsimd.BroadcastUint32x8(binary.LittleEndian.Uint32(w[4*k : 4*k+4])).AsUint8x32()
 	lo := v.And(mask)
 	hi := v.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(mask)
-	ylo0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y, 32*k))).AsInt8x32()
-	ylo1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y, 256+32*k))).AsInt8x32()
-	yhi0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y, 128+32*k))).AsInt8x32()
-	yhi1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(y, 384+32*k))).AsInt8x32()
+	ylo0 := archsimd.LoadUint8x32Array((*[32]uint8)(y[32*k : 32*k+32])).AsInt8x32()
+	ylo1 := archsimd.LoadUint8x32Array((*[32]uint8)(y[256+32*k : 256+32*k+32])).AsInt8x32()
+	yhi0 := archsimd.LoadUint8x32Array((*[32]uint8)(y[128+32*k : 128+32*k+32])).AsInt8x32()
+	yhi1 := archsimd.LoadUint8x32Array((*[32]uint8)(y[384+32*k : 384+32*k+32])).AsInt8x32()
 	h0 = h0.Add(lo.DotProductPairsSaturated(ylo0)).Add(hi.DotProductPairsSaturated(yhi0))
 	h1 = h1.Add(lo.DotProductPairsSaturated(ylo1)).Add(hi.DotProductPairsSaturated(yhi1))
 	return h0, h1
 }
 
-func tileQ4_0(dst []uint32, stride int, p *Packed, r0, r1 int, t *ActTile, g int) {
+func tileQ4_0(dst []float32, stride int, p *Packed, r0, r1 int, t *ActTile, g int) {
 	nb := p.nb
 	ones := archsimd.BroadcastInt16x16(1)
 	mask := archsimd.BroadcastUint8x32(0x0f)
-	// Blocks addressed from base pointers (see vecDotRowsPackedQ8_0x2), the ranges checked here.
-	_ = t.y[(g+1)*nb*512-1]
-	_ = t.dy[(g+1)*nb*TileInputs-1]
-	_ = t.off[(g+1)*nb*TileInputs-1]
-	_ = p.q[((r1-1)/PackRows+1)*nb*PackRows*16-1]
-	_ = p.d[((r1-1)/PackRows+1)*nb*PackRows-1]
-	yp := unsafe.Pointer(&t.y[g*nb*512])
-	dyp := unsafe.Pointer(&t.dy[g*nb*TileInputs])
-	op := unsafe.Pointer(&t.off[g*nb*TileInputs])
-	qp, dp := unsafe.Pointer(&p.q[0]), unsafe.Pointer(&p.d[0])
+	tg := g * nb
 	var out rowOut // set field by field: a composite literal is built and copied (576 bytes)
 	out.dst, out.stride, out.i0 = dst, stride, g*TileInputs
 	for r := r0; r < r1; r++ {
-		base := r/PackRows*nb*PackRows + r%PackRows
+		// Slices walk a block at a time (see vecDotRowsPackedQ8_0x2): the tile's group, and the
+		// row's group of eight in the matrix, whose blocks hold the row at k = r mod 8.
+		k := r & (PackRows - 1)
+		qg := p.q[r/PackRows*nb*128:][:nb*128]
+		dg := p.d[r/PackRows*nb*PackRows:][:nb*PackRows]
+		ys := t.y[tg*512:][:nb*512]
+		dys := t.dy[tg*TileInputs:][:nb*TileInputs]
+		offs := t.off[tg*TileInputs:][:nb*TileInputs]
 		f0, f1 := archsimd.Float32x8{}, archsimd.Float32x8{}
 		for b := 0; b < nb; b++ {
-			i := base + PackRows*b
-			w := unsafe.Add(qp, i*16)
-			y := unsafe.Add(yp, b*512)
+			gq, gd := (*[128]byte)(qg), (*[PackRows]uint32)(dg)
+			w := (*[16]byte)(gq[16*k : 16*k+16])
+			y := (*[512]byte)(ys)
+			o := (*[TileInputs]int32)(offs)
+			d := (*[TileInputs]uint32)(dys)
 			var h0, h1 archsimd.Int16x16
 			h0, h1 = tileNibs(w, y, 0, h0, h1, mask)
 			h0, h1 = tileNibs(w, y, 1, h0, h1, mask)
 			h0, h1 = tileNibs(w, y, 2, h0, h1, mask)
 			h0, h1 = tileNibs(w, y, 3, h0, h1, mask)
-			o := (*[TileInputs]int32)(unsafe.Add(op, b*4*TileInputs))
 			s0 := h0.DotProductPairs(ones).Sub(archsimd.LoadInt32x8Array((*[8]int32)(o[0:8])))
 			s1 := h1.DotProductPairs(ones).Sub(archsimd.LoadInt32x8Array((*[8]int32)(o[8:16])))
-			dx := archsimd.BroadcastUint32x8(*(*uint32)(unsafe.Add(dp, i*4))).AsFloat32x8()
-			d := (*[TileInputs]uint32)(unsafe.Add(dyp, b*4*TileInputs))
+			dx := archsimd.BroadcastUint32x8(gd[k]).AsFloat32x8()
 			dy0 := archsimd.LoadUint32x8Array((*[8]uint32)(d[0:8])).AsFloat32x8()
 			dy1 := archsimd.LoadUint32x8Array((*[8]uint32)(d[8:16])).AsFloat32x8()
 			f0 = f0.Add(s0.ConvertToFloat32().Mul(dx).Mul(dy0))
 			f1 = f1.Add(s1.ConvertToFloat32().Mul(dx).Mul(dy1))
+			qg, dg, ys, dys, offs = qg[128:], dg[PackRows:], ys[512:], dys[TileInputs:], offs[TileInputs:]
 		}
 		out.put(r, (r-r0)%8, f0, f1)
 	}
 	if n := (r1 - r0) % 8; n > 0 {
 		out.flush(r1-n, n)
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // setTileSIMD fills the first groups groups of t from t.act and t.as (as setTilePlain), eight
