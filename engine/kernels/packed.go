@@ -214,8 +214,8 @@ func VecDotRowsPacked(dst []float32, p *Packed, r0 int, act []byte, as []uint32)
 }
 
 // VecDotRowsPacked2 is VecDotRowsPacked of the same rows with two inputs (dst0 with act0 and
-// as0, dst1 with act1 and as1), the same bits; where a kernel takes both at once (AVX2) the
-// weights are read and taken apart once for the two.
+// as0, dst1 with act1 and as1), the same bits; where a kernel takes both at once (Q8_0 with
+// AVX2) the weights are read once for the two.
 func VecDotRowsPacked2(dst0, dst1 []float32, p *Packed, r0 int, act0, act1 []byte, as0, as1 []uint32) {
 	if len(dst1) != len(dst0) {
 		panic("kernels: VecDotRowsPacked2: destinations of different lengths")

@@ -13,7 +13,8 @@ import (
 // multiplied by four quants of one row repeated across it. Each lane then adds up one input's
 // sum for that row, and nothing is gathered until a row is done. For Q4_0 no signs need
 // handling either (a nibble is the unsigned operand of the byte products, and the offset of 8
-// comes off once per block), so a block costs 0.6 times the operations of VecDotRowsPacked2.
+// comes off once per block), so a block of sixteen inputs costs about 0.6 times the operations
+// of VecDotRowsPacked for each of them.
 
 // TileInputs is how many inputs an ActTile group holds side by side.
 const TileInputs = 16
