@@ -75,7 +75,8 @@ func vecDotRowsPackedSIMD(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 // tok/s in Node), so Q8_0 keeps a group's blocks in a row (vecDotRowsPackedQ8_0).
 const tileGroups = 16
 
-// vecDotRowsPackedTile is vecDotRowsPackedSIMD for Q4_0 and at most tileGroups groups.
+// vecDotRowsPackedTile is vecDotRowsPackedSIMD for at most tileGroups groups, blocks outside:
+// for Q4_0 always, for Q8_0 from the tile kernel (a prompt's products) only.
 func vecDotRowsPackedTile(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {
 	nb := p.nb
 	s0 := archsimd.LoadInt8x16Array(&spread[0])
@@ -83,6 +84,7 @@ func vecDotRowsPackedTile(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 	s2 := archsimd.LoadInt8x16Array(&spread[2])
 	s3 := archsimd.LoadInt8x16Array(&spread[3])
 	mask := archsimd.BroadcastUint8x16(0x0f)
+	q4 := p.Type == quant.Q4_0
 	gb := PackRows * p.bq // bytes of a group's block
 	sc := as[:nb]
 	var sums [tileGroups][2]archsimd.Float32x4 // rows 0…3 and 4…7 of each group
@@ -97,16 +99,45 @@ func vecDotRowsPackedTile(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 		r0, r1, r2, r3 := y0.LookupOrZero(s0), y0.LookupOrZero(s1), y0.LookupOrZero(s2), y0.LookupOrZero(s3)
 		r4, r5, r6, r7 := y1.LookupOrZero(s0), y1.LookupOrZero(s1), y1.LookupOrZero(s2), y1.LookupOrZero(s3)
 		dy := archsimd.BroadcastUint32x4(sc[b]).BitsToFloat32()
-		// Nibbles are used as they are (0…15): Σ (q−8)·y = Σ q·y − 8·Σ y.
-		t := y0.ExtendLo8ToInt16().Add(y0.ExtendHi8ToInt16()).Add(y1.ExtendLo8ToInt16()).Add(y1.ExtendHi8ToInt16())
-		u := t.ExtendLo4ToInt32().Add(t.ExtendHi4ToInt32())
-		off := archsimd.BroadcastInt32x4(8 * (u.GetElem(0) + u.GetElem(1) + u.GetElem(2) + u.GetElem(3)))
+		var off archsimd.Int32x4
+		if q4 {
+			// Nibbles are used as they are (0…15): Σ (q−8)·y = Σ q·y − 8·Σ y.
+			t := y0.ExtendLo8ToInt16().Add(y0.ExtendHi8ToInt16()).Add(y1.ExtendLo8ToInt16()).Add(y1.ExtendHi8ToInt16())
+			u := t.ExtendLo4ToInt32().Add(t.ExtendHi4ToInt32())
+			off = archsimd.BroadcastInt32x4(8 * (u.GetElem(0) + u.GetElem(1) + u.GetElem(2) + u.GetElem(3)))
+		}
 		for k := 0; k < ng; k++ {
 			i := (g0+k)*nb + b // the group's block b
 			ds := (*[8]uint32)(p.d[i*PackRows:])
 			dx0 := archsimd.LoadUint32x4Array((*[4]uint32)(ds[0:4])).BitsToFloat32()
 			dx1 := archsimd.LoadUint32x4Array((*[4]uint32)(ds[4:8])).BitsToFloat32()
 			sum := &sums[k]
+			if !q4 {
+				blk := (*[256]uint8)(p.q[i*gb:])
+				ld := func(o int) archsimd.Int8x16 {
+					return archsimd.LoadUint8x16Array((*[16]uint8)(blk[o : o+16])).BitsToInt8()
+				}
+				var acc0, acc1 archsimd.Int32x4
+				acc0 = rowSums4(acc0, ld(0), r0)
+				acc0 = rowSums4(acc0, ld(16), r1)
+				acc0 = rowSums4(acc0, ld(32), r2)
+				acc0 = rowSums4(acc0, ld(48), r3)
+				acc0 = rowSums4(acc0, ld(64), r4)
+				acc0 = rowSums4(acc0, ld(80), r5)
+				acc0 = rowSums4(acc0, ld(96), r6)
+				acc0 = rowSums4(acc0, ld(112), r7)
+				acc1 = rowSums4(acc1, ld(128), r0)
+				acc1 = rowSums4(acc1, ld(144), r1)
+				acc1 = rowSums4(acc1, ld(160), r2)
+				acc1 = rowSums4(acc1, ld(176), r3)
+				acc1 = rowSums4(acc1, ld(192), r4)
+				acc1 = rowSums4(acc1, ld(208), r5)
+				acc1 = rowSums4(acc1, ld(224), r6)
+				acc1 = rowSums4(acc1, ld(240), r7)
+				sum[0] = sum[0].Add(acc0.ConvertToFloat32().Mul(dx0.Mul(dy)))
+				sum[1] = sum[1].Add(acc1.ConvertToFloat32().Mul(dx1.Mul(dy)))
+				continue
+			}
 			// Q4_0: byte j of a row's block holds elements j (low nibble) and j+16 (high), so a
 			// piece's low nibbles meet r[u] and its high nibbles r[4+u].
 			blk := (*[128]uint8)(p.q[i*gb:])

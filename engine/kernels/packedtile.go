@@ -45,6 +45,9 @@ func (t *ActTile) Set(act []byte, as []uint32, n int) {
 	}
 	nb := len(as) / n
 	t.n, t.nb, t.act, t.as = n, nb, act, as
+	if !tileArranged {
+		return // the kernels here read the inputs as they are
+	}
 	groups := n / TileInputs
 	t.y = grow(t.y, groups*nb*512)
 	t.dy = grow(t.dy, groups*nb*TileInputs)
@@ -91,8 +94,8 @@ func grow[T any](s []T, n int) []T {
 func (t *ActTile) Groups() int { return t.n / TileInputs }
 
 // TileKernel reports whether VecDotRowsPackedTile has a vector kernel for type t in this build
-// and on this CPU: Q4_0 with AVX2. Elsewhere it runs VecDotRowsPacked input by input, and a
-// caller gains nothing from a tile.
+// and on this CPU: Q4_0 with AVX2, Q8_0 in WebAssembly. Elsewhere it runs
+// VecDotRowsPacked input by input, and a caller gains nothing from a tile.
 func TileKernel(t quant.Type) bool { return packedIntOn() && tileType(t) }
 
 // VecDotRowsPackedTile sets dst[i·stride + r] = VecDot(p.Type, row r, input i) for the inputs i

@@ -9,8 +9,8 @@ import (
 
 // The vector and the plain arrangement of a tile are the same bytes, sums and scales.
 func TestActTileSetSIMDMatchesPlain(t *testing.T) {
-	if !TileKernel(quant.Q4_0) {
-		t.Skip("no tile kernel in this build")
+	if !TileKernel(quant.Q4_0) || !tileArranged {
+		t.Skip("no vector arrangement of tiles in this build")
 	}
 	const n, nb = 2*TileInputs + 3, 5
 	act := make([]byte, n*nb*q8_0Bytes)

@@ -1,11 +1,13 @@
-//go:build !(goexperiment.simd && amd64)
+//go:build !(goexperiment.simd && (amd64 || wasm))
 
 package kernels
 
 import "github.com/attnscope/attnscope/engine/quant"
 
-// Tiles have a vector kernel on amd64 only; elsewhere VecDotRowsPackedTile takes its inputs one
-// at a time.
+// Tiles have vector kernels on amd64 and in WebAssembly only; elsewhere VecDotRowsPackedTile
+// takes its inputs one at a time (from the inputs as they are, so nothing is arranged).
+
+const tileArranged = false
 
 func tileType(t quant.Type) bool { return false }
 

@@ -16,6 +16,9 @@ import (
 // synthetic models' shapes (each faster on three of six).
 func tileType(t quant.Type) bool { return t == quant.Q4_0 }
 
+// The AVX2 tile kernel reads the inputs arranged (ActTile.Set).
+const tileArranged = true
+
 // vecDotRowsPackedTileSIMD computes VecDotRowsPackedTile (arguments checked, Q4_0): row after
 // row, the sixteen inputs in two vectors of eight lanes, per block as vecDotRowsPackedQ4_0 (the
 // same integer sums, then the same float operations in the same order), the lanes written to
