@@ -11,7 +11,8 @@
 // activations, VecDotRowsPackedTile for sixteen inputs at a time (Q4_0), MatVecQLanesPacked in
 // float32; see Pack), the attention row, SoftmaxChunked,
 // SwiGLU, QuantizeQ8_0Activations, VecDot and Dequantize; on arm64 NEON for the dot products
-// and MatVecLanes; on WebAssembly SIMD128 for VecDot, Dequantize, VecDotRowsPacked and, with
+// and MatVecLanes; on WebAssembly SIMD128 for VecDot, Dequantize, VecDotRowsPacked (and its
+// tile, Q8_0) and, with
 // two roundings instead of fused multiply-adds (WebAssembly has none; see unfused), the float
 // lane loops and attention. They compute the same operations in the same order and return the
 // same bits as the plain versions of the same build, which differential and fuzz tests check.
