@@ -37,49 +37,23 @@ type ActTile struct {
 }
 
 // Set arranges the n inputs in act (n rows of Q8_0 blocks, as QuantizeQ8_0Activations writes)
-// with their block scales as (ActScales) into t. It keeps references to act and as, which must
-// not change while t is used.
+// with their block scales as (ActScales) into t, for the kernels in use when it is called (only
+// the AVX2 kernel reads an arrangement; the others read act and as). It keeps references to act
+// and as, which must not change while t is used.
 func (t *ActTile) Set(act []byte, as []uint32, n int) {
 	if n <= 0 || len(as)%n != 0 || len(act) != len(as)*q8_0Bytes {
 		panic(fmt.Sprintf("kernels: ActTile.Set: %d inputs, %d bytes, %d scales", n, len(act), len(as)))
 	}
 	nb := len(as) / n
 	t.n, t.nb, t.act, t.as = n, nb, act, as
-	if !tileArranged {
-		return // the kernels here read the inputs as they are
+	if !tileArranged || !TileKernel(quant.Q4_0) {
+		return // the kernels that run here read the inputs as they are
 	}
 	groups := n / TileInputs
 	t.y = grow(t.y, groups*nb*512)
 	t.dy = grow(t.dy, groups*nb*TileInputs)
 	t.off = grow(t.off, groups*nb*TileInputs)
-	if TileKernel(quant.Q4_0) {
-		setTileSIMD(t, groups)
-		return
-	}
-	setTilePlain(t, groups)
-}
-
-// setTilePlain fills the first groups groups of t from t.act and t.as.
-func setTilePlain(t *ActTile, groups int) {
-	nb := t.nb
-	for g := 0; g < groups; g++ {
-		for j := 0; j < TileInputs; j++ {
-			i := g*TileInputs + j
-			for b := 0; b < nb; b++ {
-				gb := g*nb + b
-				src := (*[32]byte)(t.act[(i*nb+b)*q8_0Bytes+2:])
-				dst := (*[512]byte)(t.y[gb*512:])
-				o := j/8*256 + j%8*4
-				sum := int32(0)
-				for k := 0; k < 8; k++ {
-					copy(dst[o+32*k:o+32*k+4], src[4*k:4*k+4])
-					sum += int32(int8(src[4*k])) + int32(int8(src[4*k+1])) + int32(int8(src[4*k+2])) + int32(int8(src[4*k+3]))
-				}
-				t.dy[gb*TileInputs+j] = t.as[i*nb+b]
-				t.off[gb*TileInputs+j] = 8 * sum
-			}
-		}
-	}
+	setTileSIMD(t, groups)
 }
 
 // grow returns s with length n, reallocated only when its capacity is short.
