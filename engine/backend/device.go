@@ -16,6 +16,20 @@ type AttnShape struct {
 	KVStride                int
 	Scale                   float32
 	Causal                  bool
+	// Half lets the device round queries, keys, values and probabilities to half precision
+	// (IEEE binary16) for its matrix units, summing in float32, as llama.cpp's and PyTorch's F16
+	// attention do; results then differ from float32 by about 1e-3. Devices may ignore it.
+	Half bool
+}
+
+// KVStore says where RoPEStore puts a layer's new keys and values: at value offset Off of K and V
+// (the KV cache), and, when Stage is not nil, also at StageOff (keys) and StageOff + rows·kvDim
+// (values) of Stage.
+type KVStore struct {
+	K, V     Buffer
+	Off      int
+	Stage    Buffer
+	StageOff int
 }
 
 // Ops are the operations a Device runs on its own buffers. Offsets and lengths count float32
@@ -31,6 +45,13 @@ type Ops interface {
 	Rows(dst Buffer, w Weight, ids []int32)
 	// MatMul sets dst (n, w.Rows()) = x (n, w.Cols()) · Wᵀ.
 	MatMul(dst Buffer, w Weight, x Buffer, n int)
+	// MatMulAdd sets dst (n, w.Rows()) += x · Wᵀ (a product added to the residual stream).
+	MatMulAdd(dst Buffer, w Weight, x Buffer, n int)
+	// MatMul3 is three MatMuls of the same x: d0 = x·W0ᵀ, d1 = x·W1ᵀ, d2 = x·W2ᵀ (a layer's
+	// queries, keys and values), which a device may run as one.
+	MatMul3(d0, d1, d2 Buffer, w0, w1, w2 Weight, x Buffer, n int)
+	// MatMulSwiGLU sets dst (n, gate.Rows()) = silu(x·Gateᵀ) · (x·Upᵀ).
+	MatMulSwiGLU(dst Buffer, gate, up Weight, x Buffer, n int)
 	// RMSNorm sets each of the rows of dst to the row of x divided by its root mean square
 	// (+eps), times w (dim values).
 	RMSNorm(dst, x, w Buffer, rows, dim int, eps float32)
@@ -39,6 +60,9 @@ type Ops interface {
 	// RoPE rotates x (rows, heads, headDim) in place; row i is at position pos0+i. table holds
 	// cos and sin of the angle of position p and pair j at (p·ropeDims/2 + j)·2 and +1.
 	RoPE(x, table Buffer, rows, heads, headDim, ropeDims, pos0 int, neox bool)
+	// RoPEStore rotates q (rows, heads, headDim) and k (rows, kvHeads, headDim) in place as RoPE
+	// does, then copies k and v (rows, kvHeads·headDim) where kv says.
+	RoPEStore(q, k, v, table Buffer, rows, heads, kvHeads, headDim, ropeDims, pos0 int, neox bool, kv KVStore)
 	// SwiGLU sets gate = silu(gate)·up over n values; GELU applies GELU (tanh form) in place.
 	SwiGLU(gate, up Buffer, n int)
 	GELU(x Buffer, n int)

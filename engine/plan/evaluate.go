@@ -34,10 +34,8 @@ func evaluate(in Input, gpu int64) (*core, error) {
 	out.kvToken = c.product("kv_bytes_per_token", "2 × n_layer × n_kv_head × "+hf, append([]int64{2, L, kvh}, hb...)...)
 	out.kvSeq = c.product("kv_bytes_per_sequence", "kv_bytes_per_token × seq", out.kvToken.Value, n)
 
-	ffn := c.product("act_ffn_hidden", "seq × n_ff × 2 × 4", n, int64(m.FFN), 2, 4)
-	if !m.gatedFFN() {
-		ffn = c.product("act_ffn_hidden", "seq × n_ff × 4", n, int64(m.FFN), 4)
-	}
+	// One hidden buffer: a gated block's up product finishes the activation in place.
+	ffn := c.product("act_ffn_hidden", "seq × n_ff × 4", n, int64(m.FFN), 4)
 	out.actTerms = []Term{
 		c.product("act_residual", "seq × n_embd × 4", n, d, 4),
 		c.product("act_normed", "seq × n_embd × 4", n, d, 4),

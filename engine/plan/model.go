@@ -30,16 +30,6 @@ type Model struct {
 	Weights Term `json:"weights"`
 }
 
-// gatedFFN reports whether the feed-forward block has two input matrices (gate and up, SwiGLU)
-// rather than one (GELU): the architectures this planner knows as single-matrix are GPT-2 and BERT.
-func (m *Model) gatedFFN() bool {
-	switch m.Arch {
-	case "gpt2", "bert":
-		return false
-	}
-	return true
-}
-
 // WeightTypes are the weight types FromPreset accepts.
 var WeightTypes = []string{"f32", "f16", "bf16", "q8_0", "q4_0"}
 

@@ -10,8 +10,9 @@ import (
 )
 
 // RunDevice checks the Ops of the device that newDevice returns against plain-Go references:
-// exact copies and embedding rows, products within DotBound, and the norms, rotations,
-// activations, softmax and attention within a few float32 roundings (Tol·(1+|want|)).
+// exact copies and embedding rows, products (plain and fused) within DotBound, and the norms,
+// rotations, activations, softmax and attention within a few float32 roundings (Tol·(1+|want|)),
+// attention in half precision within HalfTol.
 func RunDevice(t *testing.T, newDevice func() backend.Device) {
 	t.Run("Copies", func(t *testing.T) { testCopies(t, openDevice(t, newDevice)) })
 	t.Run("Rows", func(t *testing.T) { testDeviceRows(t, openDevice(t, newDevice)) })
@@ -20,6 +21,9 @@ func RunDevice(t *testing.T, newDevice func() backend.Device) {
 	t.Run("RoPE", func(t *testing.T) { testRoPE(t, openDevice(t, newDevice)) })
 	t.Run("Elementwise", func(t *testing.T) { testElementwise(t, openDevice(t, newDevice)) })
 	t.Run("Attention", func(t *testing.T) { testAttention(t, openDevice(t, newDevice)) })
+	t.Run("Fused", func(t *testing.T) { testFused(t, openDevice(t, newDevice)) })
+	t.Run("RoPEStore", func(t *testing.T) { testRoPEStore(t, openDevice(t, newDevice)) })
+	t.Run("HalfAttention", func(t *testing.T) { testHalfAttention(t, openDevice(t, newDevice)) })
 }
 
 // Tol is the relative tolerance of the non-product ops.

@@ -56,6 +56,22 @@ func (o hostOps) Rows(dst backend.Buffer, w backend.Weight, ids []int32) {
 func (o hostOps) MatMul(dst backend.Buffer, w backend.Weight, x backend.Buffer, n int) {
 	o.d.MatMul(hb(dst)[:n*w.Rows()], w, hb(x)[:n*w.Cols()], n)
 }
+func (o hostOps) MatMulAdd(dst backend.Buffer, w backend.Weight, x backend.Buffer, n int) {
+	y := make(hostBuf, n*w.Rows())
+	o.MatMul(y, w, x, n)
+	o.Add(dst, y, len(y))
+}
+func (o hostOps) MatMul3(d0, d1, d2 backend.Buffer, w0, w1, w2 backend.Weight, x backend.Buffer, n int) {
+	o.MatMul(d0, w0, x, n)
+	o.MatMul(d1, w1, x, n)
+	o.MatMul(d2, w2, x, n)
+}
+func (o hostOps) MatMulSwiGLU(dst backend.Buffer, gate, up backend.Weight, x backend.Buffer, n int) {
+	u := make(hostBuf, n*up.Rows())
+	o.MatMul(dst, gate, x, n)
+	o.MatMul(u, up, x, n)
+	o.SwiGLU(dst, u, len(u))
+}
 func (hostOps) RMSNorm(dst, x, w backend.Buffer, rows, dim int, eps float32) {
 	d, xs, ws := hb(dst), hb(x), hb(w)
 	for r := 0; r < rows; r++ {
@@ -113,6 +129,17 @@ func (hostOps) RoPE(x, table backend.Buffer, rows, heads, headDim, ropeDims, pos
 				v[b] = float32(x0*s) + float32(x1*c)
 			}
 		}
+	}
+}
+func (o hostOps) RoPEStore(q, k, v, table backend.Buffer, rows, heads, kvHeads, headDim, ropeDims, pos0 int, neox bool, kv backend.KVStore) {
+	o.RoPE(q, table, rows, heads, headDim, ropeDims, pos0, neox)
+	o.RoPE(k, table, rows, kvHeads, headDim, ropeDims, pos0, neox)
+	m := rows * kvHeads * headDim
+	o.Copy(kv.K, kv.Off, k, 0, m)
+	o.Copy(kv.V, kv.Off, v, 0, m)
+	if kv.Stage != nil {
+		o.Copy(kv.Stage, kv.StageOff, k, 0, m)
+		o.Copy(kv.Stage, kv.StageOff+m, v, 0, m)
 	}
 }
 func (hostOps) SwiGLU(gate, up backend.Buffer, n int) { kernels.SwiGLU(hb(gate)[:n], hb(up)[:n]) }

@@ -367,6 +367,7 @@ type weight struct {
 	ptr        uint64
 	bytes      int64
 	mv, mm     string // product kernels
+	mv3, mvGLU string
 	rowsK      string // embedding-row kernel
 }
 
@@ -461,7 +462,7 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 		xb := b.scratch(&b.sx, len(x))
 		yb := b.scratch(&b.sy, len(dst))
 		op.Upload(xb, 0, x)
-		op.matmul(yb, cw, xb, n)
+		op.matmul(yb, cw, xb, n, mmStore)
 		op.Download(dst, yb, 0)
 		return nil
 	})

@@ -104,18 +104,8 @@ func BenchmarkMatVec(b *testing.B) {
 	be := openOrSkip(b)
 	defer be.Close()
 	const rows, cols = 4096, 4096
-	for _, v := range []struct {
-		typ  quant.Type
-		wide bool
-	}{{quant.F32, true}, {quant.F16, true}, {quant.Q8_0, false}, {quant.Q8_0, true}, {quant.Q4_0, false}, {quant.Q4_0, true}} {
-		typ := v.typ
-		name := typ.String()
-		if (typ == quant.Q8_0 || typ == quant.Q4_0) && !v.wide {
-			name += "_one_value_per_lane"
-		}
-		b.Run(name, func(b *testing.B) {
-			wideQuantMV = v.wide
-			defer func() { wideQuantMV = true }()
+	for _, typ := range []quant.Type{quant.F32, quant.F16, quant.Q8_0, quant.Q4_0} {
+		b.Run(typ.String(), func(b *testing.B) {
 			data := backendtest.RandomWeights(typ, rows, cols, rand.New(rand.NewPCG(1, 2)))
 			w, err := be.NewWeight("w", typ, rows, cols, data)
 			if err != nil {
@@ -140,43 +130,6 @@ func BenchmarkMatVec(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(data))*100*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 		})
-	}
-}
-
-// Both row-by-row kernels of the quantized types agree with the float64 reference.
-func TestMatVecVariants(t *testing.T) {
-	be := openOrSkip(t)
-	defer be.Close()
-	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
-		for _, sh := range []backendtest.Shape{{Rows: 7, Cols: 32}, {Rows: 70, Cols: 768}, {Rows: 33, Cols: 2048}} {
-			c := backendtest.Case{Type: typ, Shape: sh, Data: backendtest.RandomWeights(typ, sh.Rows, sh.Cols, rand.New(rand.NewPCG(3, uint64(sh.Cols))))}
-			rb, _ := quant.RowBytes(typ, sh.Cols)
-			for r := 0; r < sh.Rows; r++ {
-				row := make([]float32, sh.Cols)
-				quant.Dequantize(typ, row, c.Data[r*rb:(r+1)*rb])
-				c.Rows = append(c.Rows, row)
-			}
-			w, err := be.NewWeight("w", typ, sh.Rows, sh.Cols, c.Data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, wide := range []bool{false, true} {
-				for _, n := range []int{1, 5} {
-					x := backendtest.Inputs(n, sh.Cols, 9)
-					want, abs := backendtest.Reference(c.Rows, x, n)
-					got := make([]float32, n*sh.Rows)
-					wideQuantMV = wide
-					be.MatMul(got, w, x, n)
-					wideQuantMV = true
-					for k := range got {
-						if e := math.Abs(float64(got[k]) - want[k]); !(e <= backendtest.DotBound(sh.Cols, abs[k])) {
-							t.Errorf("%s wide=%v n=%d: [%d] = %g, want %g", c, wide, n, k, got[k], want[k])
-							break
-						}
-					}
-				}
-			}
-		}
 	}
 }
 

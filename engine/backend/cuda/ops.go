@@ -5,7 +5,6 @@ import (
 	"unsafe"
 
 	"github.com/attnscope/attnscope/engine/backend"
-	"github.com/attnscope/attnscope/engine/quant"
 )
 
 // ops implements backend.Ops on the driver thread.
@@ -96,41 +95,94 @@ func (o *ops) Rows(dst backend.Buffer, w backend.Weight, ids []int32) {
 }
 
 func (o *ops) MatMul(dst backend.Buffer, w backend.Weight, x backend.Buffer, n int) {
-	o.matmul(o.buf(dst), o.b.get(w), o.buf(x), n)
+	o.matmul(o.buf(dst), o.b.get(w), o.buf(x), n, mmStore)
+}
+
+func (o *ops) MatMulAdd(dst backend.Buffer, w backend.Weight, x backend.Buffer, n int) {
+	o.matmul(o.buf(dst), o.b.get(w), o.buf(x), n, mmAdd)
 }
 
 // mvMax is the largest batch multiplied row by row (one warp per weight row and input row);
 // larger batches take the tiled kernel.
 const mvMax = 8
 
-func (o *ops) matmul(d *buf, w *weight, x *buf, n int) {
-	span("MatMul dst", d, 0, n*w.rows)
-	span("MatMul x", x, 0, n*w.cols)
+// What the tiled kernel does with a product (mode, as kernels/matmul.cu numbers them).
+const (
+	mmStore  = 0 // y = product
+	mmAdd    = 1 // y += product
+	mmSwiGLU = 2 // y = silu(y) · product
+)
+
+func flag(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func checkProduct(what string, d *buf, w *weight, x *buf, n int) {
+	span(what+" dst", d, 0, n*w.rows)
+	span(what+" x", x, 0, n*w.cols)
+}
+
+// matmul sets d = x·Wᵀ, adds it to d, or (mmSwiGLU, tiled batches only) sets d = silu(d)·x·Wᵀ.
+func (o *ops) matmul(d *buf, w *weight, x *buf, n int, mode int) {
+	checkProduct("MatMul", d, w, x, n)
 	if n == 0 {
 		return
 	}
-	if n <= mvMax {
-		name := w.mv
-		if !wideQuantMV {
-			name = "mv_" + suffix(w.stored)
-		}
-		o.b.launch(name, (w.rows+7)/8, n, 256, 0, w.ptr, x.ptr, d.ptr, i32(w.rows), i32(w.cols))
+	if n <= mvMax && mode != mmSwiGLU {
+		o.b.launch(w.mv, (w.rows+7)/8, n, 256, 0, w.ptr, x.ptr, d.ptr, i32(w.rows), i32(w.cols), flag(mode == mmAdd))
 		return
 	}
-	o.b.launch(w.mm, (w.rows+63)/64, (n+63)/64, 256, 0, w.ptr, x.ptr, d.ptr, i32(w.rows), i32(w.cols), i32(n))
+	o.b.launch(w.mm, (w.rows+63)/64, (n+63)/64, 256, 0, w.ptr, x.ptr, d.ptr, i32(w.rows), i32(w.cols), i32(n), i32(mode))
 }
 
-// wideQuantMV selects the mv4 kernels for Q8_0 and Q4_0 rows (false: the one-value-per-lane mv
-// kernels, kept for comparison in the benchmarks).
-var wideQuantMV = true
+func (o *ops) MatMul3(d0, d1, d2 backend.Buffer, w0, w1, w2 backend.Weight, x backend.Buffer, n int) {
+	ds := [3]*buf{o.buf(d0), o.buf(d1), o.buf(d2)}
+	ws := [3]*weight{o.b.get(w0), o.b.get(w1), o.b.get(w2)}
+	xb := o.buf(x)
+	for i := range ds {
+		checkProduct("MatMul3", ds[i], ws[i], xb, n)
+	}
+	if n == 0 {
+		return
+	}
+	if n > mvMax || ws[0].stored != ws[1].stored || ws[0].stored != ws[2].stored ||
+		ws[0].cols != ws[1].cols || ws[0].cols != ws[2].cols {
+		for i := range ds {
+			o.matmul(ds[i], ws[i], xb, n, mmStore)
+		}
+		return
+	}
+	rows := ws[0].rows + ws[1].rows + ws[2].rows
+	o.b.launch(ws[0].mv3, (rows+7)/8, n, 256, 0, ws[0].ptr, ds[0].ptr, i32(ws[0].rows), ws[1].ptr, ds[1].ptr,
+		i32(ws[1].rows), ws[2].ptr, ds[2].ptr, i32(ws[2].rows), xb.ptr, i32(ws[0].cols))
+}
+
+func (o *ops) MatMulSwiGLU(dst backend.Buffer, gate, up backend.Weight, x backend.Buffer, n int) {
+	d, g, u, xb := o.buf(dst), o.b.get(gate), o.b.get(up), o.buf(x)
+	checkProduct("MatMulSwiGLU gate", d, g, xb, n)
+	checkProduct("MatMulSwiGLU up", d, u, xb, n)
+	if n == 0 {
+		return
+	}
+	if g.rows != u.rows {
+		panic(fmt.Sprintf("cuda: MatMulSwiGLU: gate of %d rows, up of %d", g.rows, u.rows))
+	}
+	if n > mvMax || g.stored != u.stored || g.cols != u.cols {
+		// The gate's product, then the up product's tiles finish the activation.
+		o.matmul(d, g, xb, n, mmStore)
+		o.b.launch(u.mm, (u.rows+63)/64, (n+63)/64, 256, 0, u.ptr, xb.ptr, d.ptr, i32(u.rows), i32(u.cols), i32(n), i32(mmSwiGLU))
+		return
+	}
+	o.b.launch(g.mvGLU, (g.rows+7)/8, n, 256, 0, g.ptr, u.ptr, xb.ptr, d.ptr, i32(g.rows), i32(g.cols))
+}
 
 // kernelNames sets the names of w's product kernels.
 func (w *weight) kernelNames() {
 	s := suffix(w.stored)
-	w.mv, w.mm, w.rowsK = "mv_"+s, "mm_"+s, "rows_"+s
-	if w.stored == quant.Q8_0 || w.stored == quant.Q4_0 {
-		w.mv = "mv4_" + s
-	}
+	w.mv, w.mv3, w.mvGLU, w.mm, w.rowsK = "mv_"+s, "mv3_"+s, "mv_swiglu_"+s, "mm_"+s, "rows_"+s
 }
 
 // normThreads is the block size of the row kernels: enough threads for the row, a multiple of 32.
@@ -174,6 +226,27 @@ func (o *ops) RoPE(x, table backend.Buffer, rows, heads, headDim, ropeDims, pos0
 	}
 	total := rows * heads * ropeDims / 2
 	o.b.launch("rope", (total+255)/256, 1, 256, 0, xb.ptr, tb.ptr, i32(rows), i32(heads), i32(headDim), i32(ropeDims), i32(pos0), i32(nx))
+}
+
+func (o *ops) RoPEStore(q, k, v, table backend.Buffer, rows, heads, kvHeads, headDim, ropeDims, pos0 int, neox bool, kv backend.KVStore) {
+	qb, kb, vb, tb := o.buf(q), o.buf(k), o.buf(v), o.buf(table)
+	kc, vc, sb := o.buf(kv.K), o.buf(kv.V), o.opt(kv.Stage)
+	if ropeDims < 2 || ropeDims%2 != 0 || ropeDims > headDim || headDim%2 != 0 {
+		panic(fmt.Sprintf("cuda: RoPEStore: %d rotated dimensions of %d", ropeDims, headDim))
+	}
+	m := rows * kvHeads * headDim
+	span("RoPEStore q", qb, 0, rows*heads*headDim)
+	span("RoPEStore k", kb, 0, m)
+	span("RoPEStore v", vb, 0, m)
+	span("RoPEStore table", tb, 0, (pos0+rows)*ropeDims)
+	span("RoPEStore cache k", kc, kv.Off, m)
+	span("RoPEStore cache v", vc, kv.Off, m)
+	if sb != nil {
+		span("RoPEStore stage", sb, kv.StageOff, 2*m)
+	}
+	total := rows * (heads + 2*kvHeads) * headDim / 2
+	o.b.launch("rope_store", (total+255)/256, 1, 256, 0, qb.ptr, kb.ptr, vb.ptr, tb.ptr, kc.ptr, vc.ptr, i64(kv.Off),
+		ptr(sb), i64(kv.StageOff), i32(rows), i32(heads), i32(kvHeads), i32(headDim), i32(ropeDims), i32(pos0), flag(neox))
 }
 
 func (o *ops) elementwise(name string, n int, args ...uint64) {

@@ -27,7 +27,7 @@ type dev struct {
 	k, v  []backend.Buffer // per layer, capacity × kvDim
 
 	n                               int // tokens the activations hold room for
-	x, h, q, kb, vb, att, gate, up  backend.Buffer
+	x, h, q, kb, vb, att, gate      backend.Buffer
 	logits, stage, probs, qChunk    backend.Buffer
 	probsLen                        int
 	stageHost, probsHost, tokHidden []float32
@@ -36,7 +36,7 @@ type dev struct {
 // free releases every buffer.
 func (d *dev) free(o backend.Ops) {
 	for _, b := range append(append(append(append(d.attnNorm, d.ffnNorm...), d.k...), d.v...),
-		d.outNorm, d.rope, d.x, d.h, d.q, d.kb, d.vb, d.att, d.gate, d.up, d.logits, d.stage, d.probs, d.qChunk) {
+		d.outNorm, d.rope, d.x, d.h, d.q, d.kb, d.vb, d.att, d.gate, d.logits, d.stage, d.probs, d.qChunk) {
 		if b != nil {
 			o.Free(b)
 		}
@@ -144,7 +144,7 @@ func (m *Model) grow(o backend.Ops, d *dev, n int) error {
 		return nil
 	}
 	cfg := m.Cfg
-	for _, b := range []backend.Buffer{d.x, d.h, d.q, d.kb, d.vb, d.att, d.gate, d.up, d.logits, d.stage} {
+	for _, b := range []backend.Buffer{d.x, d.h, d.q, d.kb, d.vb, d.att, d.gate, d.logits, d.stage} {
 		if b != nil {
 			o.Free(b)
 		}
@@ -161,7 +161,7 @@ func (m *Model) grow(o backend.Ops, d *dev, n int) error {
 	}
 	d.x, d.h, d.q, d.att = alloc(n*E), alloc(n*E), alloc(n*E), alloc(n*E)
 	d.kb, d.vb = alloc(n*kvDim), alloc(n*kvDim)
-	d.gate, d.up = alloc(n*cfg.NFF), alloc(n*cfg.NFF)
+	d.gate = alloc(n * cfg.NFF) // MatMulSwiGLU needs no second hidden buffer
 	d.logits = alloc(cfg.NVocab)
 	d.stage = alloc(2 * cfg.NLayer * kvDim)
 	d.n = n
@@ -276,29 +276,20 @@ func (m *Model) evalDevice(be backend.Device, b *model.Batch) error {
 		for l := range m.blocks {
 			bl := &m.blocks[l]
 			o.RMSNorm(d.h, d.x, d.attnNorm[l], n, E, cfg.NormEps)
-			o.MatMul(d.q, bl.wq, d.h, n)
-			o.MatMul(d.kb, bl.wk, d.h, n)
-			o.MatMul(d.vb, bl.wv, d.h, n)
-			o.RoPE(d.q, d.rope, n, cfg.NHead, hd, cfg.RopeDims, pos0, false)
-			o.RoPE(d.kb, d.rope, n, cfg.NKVHead, hd, cfg.RopeDims, pos0, false)
-			o.Copy(d.k[l], pos0*kvDim, d.kb, 0, n*kvDim)
-			o.Copy(d.v[l], pos0*kvDim, d.vb, 0, n*kvDim)
+			o.MatMul3(d.q, d.kb, d.vb, bl.wq, bl.wk, bl.wv, d.h, n)
+			kv := backend.KVStore{K: d.k[l], V: d.v[l], Off: pos0 * kvDim}
 			if n == 1 { // one download for all layers at the end
-				o.Copy(d.stage, (2*l)*kvDim, d.kb, 0, kvDim)
-				o.Copy(d.stage, (2*l+1)*kvDim, d.vb, 0, kvDim)
+				kv.Stage, kv.StageOff = d.stage, (2*l)*kvDim
 			}
+			o.RoPEStore(d.q, d.kb, d.vb, d.rope, n, cfg.NHead, cfg.NKVHead, hd, cfg.RopeDims, pos0, false, kv)
 			o.Attention(d.att, d.q, d.k[l], d.v[l], shape)
 			if capture {
 				m.capture(o, d, b, l, shape, chunk)
 			}
-			o.MatMul(d.h, bl.wo, d.att, n)
-			o.Add(d.x, d.h, n*E)
+			o.MatMulAdd(d.x, bl.wo, d.att, n)
 			o.RMSNorm(d.h, d.x, d.ffnNorm[l], n, E, cfg.NormEps)
-			o.MatMul(d.gate, bl.gate, d.h, n)
-			o.MatMul(d.up, bl.up, d.h, n)
-			o.SwiGLU(d.gate, d.up, n*cfg.NFF)
-			o.MatMul(d.h, bl.down, d.gate, n)
-			o.Add(d.x, d.h, n*E)
+			o.MatMulSwiGLU(d.gate, bl.gate, bl.up, d.h, n)
+			o.MatMulAdd(d.x, bl.down, d.gate, n)
 		}
 		o.RMSNorm(d.x, d.x, d.outNorm, n, E, cfg.NormEps)
 		b.Hidden = model.Output(b.Hidden, n*E)

@@ -51,6 +51,54 @@ KERNEL void rope(float *X, const float *cs, int rows, int heads, int hd, int rdi
 	x[b] = x0 * c[1] + x1 * c[0];
 }
 
+// rope_store: a layer's new queries and keys rotated and its keys and values stored, in one
+// launch. Q (rows, heads, hd) and K (rows, kvh, hd) are rotated in place as rope does; K and V
+// (rows, kvh, hd) are then copied to KC and VC from value kcoff (the cache) and, when S is not
+// null, to S from soff (keys) and soff + rows·kvh·hd (values). One thread per pair of values:
+// (rows, heads + 2·kvh, hd/2) threads.
+KERNEL void rope_store(float *Q, float *K, const float *V, const float *cs, float *KC, float *VC, long kcoff,
+                       float *S, long soff, int rows, int heads, int kvh, int hd, int rdims, int pos0, int neox) {
+	int half = rdims / 2, hp = hd / 2, hh = heads + 2 * kvh;
+	long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+	if (i >= (long)rows * hh * hp) return;
+	int t = i % hp;
+	int head = (i / hp) % hh;
+	int row = i / ((long)hp * hh);
+	int kvd = kvh * hd;
+	// The pair this thread takes: rotated pairs first, then the values beyond rdims two at a time.
+	int a, b;
+	if (t < half) {
+		a = neox ? t : 2 * t;
+		b = neox ? t + half : 2 * t + 1;
+	} else {
+		a = rdims + 2 * (t - half);
+		b = a + 1;
+	}
+	if (head < heads + kvh) {
+		float *x = head < heads ? Q + ((long)row * heads + head) * hd : K + (long)row * kvd + (long)(head - heads) * hd;
+		float x0 = x[a], x1 = x[b];
+		if (t < half) {
+			const float *c = cs + ((long)(pos0 + row) * half + t) * 2;
+			float y0 = x0 * c[0] - x1 * c[1], y1 = x0 * c[1] + x1 * c[0];
+			x0 = y0, x1 = y1;
+			x[a] = x0, x[b] = x1;
+		}
+		if (head >= heads) {
+			long o = (long)row * kvd + (long)(head - heads) * hd;
+			KC[kcoff + o + a] = x0, KC[kcoff + o + b] = x1;
+			if (S) S[soff + o + a] = x0, S[soff + o + b] = x1;
+		}
+		return;
+	}
+	long o = (long)row * kvd + (long)(head - heads - kvh) * hd;
+	float v0 = V[o + a], v1 = V[o + b];
+	VC[kcoff + o + a] = v0, VC[kcoff + o + b] = v1;
+	if (S) {
+		long so = soff + (long)rows * kvd + o;
+		S[so + a] = v0, S[so + b] = v1;
+	}
+}
+
 // swiglu: G = silu(G) · U over n values.
 KERNEL void swiglu(float *G, const float *U, long n) {
 	long i = (long)blockIdx.x * blockDim.x + threadIdx.x;

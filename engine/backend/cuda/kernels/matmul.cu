@@ -2,48 +2,118 @@
 // dequantized in registers. Y (n, rows) = X (n, cols) · Wᵀ.
 #include "common.cuh"
 
-// mv: one warp per weight row, the lanes over the row's elements (lane i takes element i of each
-// 32-value block, so a warp reads a block's bytes together); gridDim.y walks the input rows.
-// Blocks of 256 threads: 8 weight rows each.
+// dot_row returns to every lane of a warp the dot product of one weight row with x. F32 and F16:
+// lane i takes elements i, i+32, …; Q8_0 and Q4_0 take 4 blocks at a time, 8 lanes per block and
+// 4 values per lane (for Q8_0 two 16-bit loads of quants and one 16-byte load of the input; for
+// Q4_0 one 16-bit load and two 8-byte loads), so the warp reads whole blocks together.
+struct __attribute__((aligned(16))) f4 { float x, y, z, w; };
+struct __attribute__((aligned(8))) f2 { float x, y; };
+
 template <int T>
-DEV void mv(const u8 *W, const float *X, float *Y, int rows, int cols) {
-	int r = blockIdx.x * 8 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-	if (r >= rows) return;
-	const u8 *row = W + (long)r * row_bytes(T, cols);
-	const float *x = X + (long)blockIdx.y * cols;
+DEV float dot_row(const u8 *row, const float *x, int cols, int lane) {
 	float acc = 0.f;
 	if (T == T_Q8_0) {
-		int nb = cols / QK;
-		for (int b = 0; b < nb; b++) {
+		int nb = cols / QK, sub = lane & 7;
+		for (int b = lane >> 3; b < nb; b += 4) {
 			const u8 *blk = row + b * Q8_BYTES;
-			acc += load_half(blk) * ((float)(i8)blk[2 + lane] * x[b * QK + lane]);
+			const u16 *q = (const u16 *)(blk + 2 + sub * 4);
+			u16 a = q[0], c = q[1];
+			f4 v = *(const f4 *)(x + b * QK + sub * 4);
+			float s = (float)(i8)(a & 0xff) * v.x + (float)(i8)(a >> 8) * v.y + (float)(i8)(c & 0xff) * v.z +
+			          (float)(i8)(c >> 8) * v.w;
+			acc += load_half(blk) * s;
 		}
 	} else if (T == T_Q4_0) {
-		int nb = cols / QK, j = lane & 15, sh = lane < 16 ? 0 : 4;
-		for (int b = 0; b < nb; b++) {
+		int nb = cols / QK, sub = lane & 7;
+		for (int b = lane >> 3; b < nb; b += 4) {
 			const u8 *blk = row + b * Q4_BYTES;
-			int q = (blk[2 + j] >> sh) & 15;
-			acc += load_half(blk) * ((float)(q - 8) * x[b * QK + lane]);
+			u16 q = *(const u16 *)(blk + 2 + sub * 2);
+			int q0 = q & 0xff, q1 = q >> 8;
+			f2 lo = *(const f2 *)(x + b * QK + sub * 2);
+			f2 hi = *(const f2 *)(x + b * QK + 16 + sub * 2);
+			float s = (float)((q0 & 15) - 8) * lo.x + (float)((q1 & 15) - 8) * lo.y + (float)((q0 >> 4) - 8) * hi.x +
+			          (float)((q1 >> 4) - 8) * hi.y;
+			acc += load_half(blk) * s;
 		}
 	} else {
 		for (int k = lane; k < cols; k += 32) acc += weight_at<T>(row, k) * x[k];
 	}
-	acc = warp_sum(acc);
-	if (lane == 0) Y[(long)blockIdx.y * rows + r] = acc;
+	return warp_sum(acc);
 }
 
-KERNEL void mv_f32(const u8 *W, const float *X, float *Y, int rows, int cols) { mv<T_F32>(W, X, Y, rows, cols); }
-KERNEL void mv_f16(const u8 *W, const float *X, float *Y, int rows, int cols) { mv<T_F16>(W, X, Y, rows, cols); }
-KERNEL void mv_q8_0(const u8 *W, const float *X, float *Y, int rows, int cols) { mv<T_Q8_0>(W, X, Y, rows, cols); }
-KERNEL void mv_q4_0(const u8 *W, const float *X, float *Y, int rows, int cols) { mv<T_Q4_0>(W, X, Y, rows, cols); }
+// mv: Y (n, rows) = X · Wᵀ, plus Y's own values when acc is set (a product added to the residual
+// stream). One warp per weight row, 8 rows per block of 256 threads; gridDim.y walks the inputs.
+template <int T>
+DEV void mv(const u8 *W, const float *X, float *Y, int rows, int cols, int acc) {
+	int r = blockIdx.x * 8 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+	if (r >= rows) return;
+	float s = dot_row<T>(W + (long)r * row_bytes(T, cols), X + (long)blockIdx.y * cols, cols, lane);
+	if (lane == 0) {
+		float *y = Y + (long)blockIdx.y * rows + r;
+		*y = acc ? *y + s : s;
+	}
+}
+
+// mv3: three products of the same inputs in one launch (a layer's queries, keys and values): the
+// grid's rows run through W0's rows, then W1's, then W2's; Yi is (n, ri).
+template <int T>
+DEV void mv3(const u8 *W0, float *Y0, int r0, const u8 *W1, float *Y1, int r1, const u8 *W2, float *Y2, int r2,
+             const float *X, int cols) {
+	int r = blockIdx.x * 8 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+	const u8 *W = W0;
+	float *Y = Y0;
+	int rows = r0;
+	if (r >= r0) {
+		r -= r0, W = W1, Y = Y1, rows = r1;
+		if (r >= r1) {
+			r -= r1, W = W2, Y = Y2, rows = r2;
+			if (r >= r2) return;
+		}
+	}
+	float s = dot_row<T>(W + (long)r * row_bytes(T, cols), X + (long)blockIdx.y * cols, cols, lane);
+	if (lane == 0) Y[(long)blockIdx.y * rows + r] = s;
+}
+
+// mv_swiglu: Y (n, rows) = silu(X · Gᵀ) · (X · Uᵀ), a feed-forward block's first half in one launch.
+template <int T>
+DEV void mv_swiglu(const u8 *G, const u8 *U, const float *X, float *Y, int rows, int cols) {
+	int r = blockIdx.x * 8 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+	if (r >= rows) return;
+	const float *x = X + (long)blockIdx.y * cols;
+	long off = (long)r * row_bytes(T, cols);
+	float g = dot_row<T>(G + off, x, cols, lane);
+	float u = dot_row<T>(U + off, x, cols, lane);
+	if (lane == 0) Y[(long)blockIdx.y * rows + r] = g / (1.f + exp_fast(-g)) * u;
+}
+
+#define MV_KERNELS(s, T)                                                                                        \
+	KERNEL void mv_##s(const u8 *W, const float *X, float *Y, int rows, int cols, int acc) {                      \
+		mv<T>(W, X, Y, rows, cols, acc);                                                                       \
+	}                                                                                                          \
+	KERNEL void mv3_##s(const u8 *W0, float *Y0, int r0, const u8 *W1, float *Y1, int r1, const u8 *W2, float *Y2, \
+	                    int r2, const float *X, int cols) {                                                      \
+		mv3<T>(W0, Y0, r0, W1, Y1, r1, W2, Y2, r2, X, cols);                                                    \
+	}                                                                                                          \
+	KERNEL void mv_swiglu_##s(const u8 *G, const u8 *U, const float *X, float *Y, int rows, int cols) {          \
+		mv_swiglu<T>(G, U, X, Y, rows, cols);                                                                  \
+	}
+MV_KERNELS(f32, T_F32)
+MV_KERNELS(f16, T_F16)
+MV_KERNELS(q8_0, T_Q8_0)
+MV_KERNELS(q4_0, T_Q4_0)
 
 // mm: a tile of 64 weight rows × 64 input rows per block of 256 threads, 4×4 outputs per thread,
-// walking the columns 32 at a time (one quantized block) through shared memory.
+// walking the columns 32 at a time (one quantized block) through shared memory. mode says what
+// becomes of a product a: Y = a (MM_STORE), Y += a (MM_ADD), or Y = silu(Y)·a (MM_SWIGLU: Y held
+// the gate's product, a is the up product's).
+#define MM_STORE 0
+#define MM_ADD 1
+#define MM_SWIGLU 2
 #define MM_T 64
 #define MM_K 32
 
 template <int T>
-DEV void mm(const u8 *W, const float *X, float *Y, int rows, int cols, int n) {
+DEV void mm(const u8 *W, const float *X, float *Y, int rows, int cols, int n, int mode) {
 	__shared__ float Ws[MM_K][MM_T + 4];
 	__shared__ float Xs[MM_K][MM_T + 4];
 	int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
@@ -99,15 +169,18 @@ DEV void mm(const u8 *W, const float *X, float *Y, int rows, int cols, int n) {
 		if (t >= n) continue;
 		for (int i = 0; i < 4; i++) {
 			int r = r0 + ty * 4 + i;
-			if (r < rows) Y[(long)t * rows + r] = acc[i][j];
+			if (r >= rows) continue;
+			float *y = Y + (long)t * rows + r;
+			float a = acc[i][j], g = *y;
+			*y = mode == MM_STORE ? a : mode == MM_ADD ? g + a : g / (1.f + exp_fast(-g)) * a;
 		}
 	}
 }
 
-KERNEL void mm_f32(const u8 *W, const float *X, float *Y, int rows, int cols, int n) { mm<T_F32>(W, X, Y, rows, cols, n); }
-KERNEL void mm_f16(const u8 *W, const float *X, float *Y, int rows, int cols, int n) { mm<T_F16>(W, X, Y, rows, cols, n); }
-KERNEL void mm_q8_0(const u8 *W, const float *X, float *Y, int rows, int cols, int n) { mm<T_Q8_0>(W, X, Y, rows, cols, n); }
-KERNEL void mm_q4_0(const u8 *W, const float *X, float *Y, int rows, int cols, int n) { mm<T_Q4_0>(W, X, Y, rows, cols, n); }
+KERNEL void mm_f32(const u8 *W, const float *X, float *Y, int rows, int cols, int n, int mode) { mm<T_F32>(W, X, Y, rows, cols, n, mode); }
+KERNEL void mm_f16(const u8 *W, const float *X, float *Y, int rows, int cols, int n, int mode) { mm<T_F16>(W, X, Y, rows, cols, n, mode); }
+KERNEL void mm_q8_0(const u8 *W, const float *X, float *Y, int rows, int cols, int n, int mode) { mm<T_Q8_0>(W, X, Y, rows, cols, n, mode); }
+KERNEL void mm_q4_0(const u8 *W, const float *X, float *Y, int rows, int cols, int n, int mode) { mm<T_Q4_0>(W, X, Y, rows, cols, n, mode); }
 
 // rows: Y[i] = row ids[i] of W, dequantized (an embedding lookup); one block per id.
 template <int T>
@@ -121,50 +194,3 @@ KERNEL void rows_f32(const u8 *W, const int *ids, float *Y, int cols) { rows_of<
 KERNEL void rows_f16(const u8 *W, const int *ids, float *Y, int cols) { rows_of<T_F16>(W, ids, Y, cols); }
 KERNEL void rows_q8_0(const u8 *W, const int *ids, float *Y, int cols) { rows_of<T_Q8_0>(W, ids, Y, cols); }
 KERNEL void rows_q4_0(const u8 *W, const int *ids, float *Y, int cols) { rows_of<T_Q4_0>(W, ids, Y, cols); }
-
-// mv4: the row-by-row product for the quantized types with wider loads: the warp takes 4 blocks
-// at a time, 8 lanes per block, each lane 4 values (two 16-bit loads of the weights and one
-// 16-byte load of the input for Q8_0; one 16-bit load and two 8-byte loads for Q4_0).
-struct __attribute__((aligned(16))) f4 { float x, y, z, w; };
-struct __attribute__((aligned(8))) f2 { float x, y; };
-
-KERNEL void mv4_q8_0(const u8 *W, const float *X, float *Y, int rows, int cols) {
-	int r = blockIdx.x * 8 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-	if (r >= rows) return;
-	int nb = cols / QK, sub = lane & 7;
-	const u8 *row = W + (long)r * nb * Q8_BYTES;
-	const float *x = X + (long)blockIdx.y * cols;
-	float acc = 0.f;
-	for (int b = lane >> 3; b < nb; b += 4) {
-		const u8 *blk = row + b * Q8_BYTES;
-		const u16 *q = (const u16 *)(blk + 2 + sub * 4);
-		u16 a = q[0], c = q[1];
-		f4 v = *(const f4 *)(x + b * QK + sub * 4);
-		float s = (float)(i8)(a & 0xff) * v.x + (float)(i8)(a >> 8) * v.y + (float)(i8)(c & 0xff) * v.z +
-		          (float)(i8)(c >> 8) * v.w;
-		acc += load_half(blk) * s;
-	}
-	acc = warp_sum(acc);
-	if (lane == 0) Y[(long)blockIdx.y * rows + r] = acc;
-}
-
-KERNEL void mv4_q4_0(const u8 *W, const float *X, float *Y, int rows, int cols) {
-	int r = blockIdx.x * 8 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-	if (r >= rows) return;
-	int nb = cols / QK, sub = lane & 7;
-	const u8 *row = W + (long)r * nb * Q4_BYTES;
-	const float *x = X + (long)blockIdx.y * cols;
-	float acc = 0.f;
-	for (int b = lane >> 3; b < nb; b += 4) {
-		const u8 *blk = row + b * Q4_BYTES;
-		u16 q = *(const u16 *)(blk + 2 + sub * 2);
-		int q0 = q & 0xff, q1 = q >> 8;
-		f2 lo = *(const f2 *)(x + b * QK + sub * 2);
-		f2 hi = *(const f2 *)(x + b * QK + 16 + sub * 2);
-		float s = (float)((q0 & 15) - 8) * lo.x + (float)((q1 & 15) - 8) * lo.y + (float)((q0 >> 4) - 8) * hi.x +
-		          (float)((q1 >> 4) - 8) * hi.y;
-		acc += load_half(blk) * s;
-	}
-	acc = warp_sum(acc);
-	if (lane == 0) Y[(long)blockIdx.y * rows + r] = acc;
-}
