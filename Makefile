@@ -144,6 +144,7 @@ device-build:
 	mkdir -p $(DEVICE_DIR)/shared/models
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o $(DEVICE_DIR)/attnscope ./cmd/attnscope
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) test -c -o $(DEVICE_DIR)/cuda.test ./engine/backend/cuda
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) test -c -o $(DEVICE_DIR)/llama.test ./engine/model/llama
 	for m in $(DEVICE_MODELS); do cp $(ATTNSCOPE_TESTDATA)/models/$$m $(DEVICE_DIR)/shared/models/; done
 
 device-check:

@@ -12,6 +12,7 @@ mkdir -p "$OUT"
 export ATTNSCOPE_TESTDATA=$PWD/$D/shared ATTNSCOPE_REQUIRE_TESTDATA=1 ATTNSCOPE_REQUIRE_CUDA=1
 A=$PWD/$D/attnscope
 T=$PWD/$D/cuda.test
+L=$PWD/$D/llama.test
 M=${MODELS:-/tmp/attnscope-device}
 mkdir -p "$M"
 step() { echo "== $1 ($(date +%T))"; }
@@ -20,17 +21,22 @@ step gpu
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv 2>&1 | tee "$OUT/gpu.txt"
 
 step "conformance and models against the CPU"
-(cd engine/backend/cuda && timeout 110 "$T" -test.v -test.count=1 -test.run 'Conformance|Models|Synth|Open|PTX|Variants') >"$OUT/tests.txt" 2>&1
+(cd engine/backend/cuda && timeout 110 "$T" -test.v -test.count=1 -test.run 'Conformance|Models|Synth|Open|PTX|HalfKernels') >"$OUT/tests.txt" 2>&1
 echo "tests rc=$?"
-grep -E '^(--- |ok|FAIL|PASS)|largest|prompt tokens|compute capability' "$OUT/tests.txt" | grep -v '^    --- PASS' | head -60
+grep -E '^(--- |ok|FAIL|PASS)|largest|prompt tokens|compute capability|_test.go:[0-9]+: .*(want|differ|bound)' "$OUT/tests.txt" | grep -v '^    --- PASS' | head -60
+(cd engine/model/llama && timeout 60 "$L" -test.v -test.count=1 -test.run 'DeviceCapture') >"$OUT/capture.txt" 2>&1
+echo "capture rc=$?"
+grep -E '^(--- |    --- |ok|FAIL|PASS)|differ' "$OUT/capture.txt" | head
 
 step "kernel benchmarks"
-(cd engine/backend/cuda && timeout 60 "$T" -test.run '^$' -test.bench 'Launch|MatVec|Attention' -test.benchtime 5x) >"$OUT/bench-kernels.txt" 2>&1
-grep -E 'Benchmark|rc=' "$OUT/bench-kernels.txt"
+(cd engine/backend/cuda && timeout 90 "$T" -test.run '^$' -test.bench 'Launch|MatVec|Attention' -test.benchtime 5x) >"$OUT/bench-kernels.txt" 2>&1
+echo "bench rc=$?"
+grep -E 'Benchmark|FAIL|panic' "$OUT/bench-kernels.txt"
 
 step "PyTorch scaled_dot_product_attention"
 timeout 45 python3 scripts/sdpa_bench.py >"$OUT/sdpa.txt" 2>&1 || echo "sdpa rc=$?"
 cat "$OUT/sdpa.txt" | tail -20
+python3 scripts/attn_ratios.py "$OUT/bench-kernels.txt" "$OUT/sdpa.txt" 2>&1 | tee "$OUT/attn-ratios.txt"
 
 step "models: tokens/s"
 "$A" synth --preset s110m --type q8_0 -o "$M/s110m-q8_0.gguf" >/dev/null

@@ -55,46 +55,145 @@ func TestSynthModelsOnGPU(t *testing.T) {
 	}
 }
 
-// BenchmarkAttention times the tiled attention kernel on a causal prefill of n tokens (batch 1),
-// for two head shapes, reporting TFLOP/s counted as 4·n²/2·headDim·heads.
+// attnBench holds one attention problem on the GPU: queries, keys and values as float32
+// buffers and as f16 copies, and the output.
+type attnBench struct {
+	s                 backend.AttnShape
+	q, k, v, out      backend.Buffer
+	qh, kh, vh        uint64 // f16 copies
+	be                *Backend
+}
+
+func newAttnBench(tb testing.TB, be *Backend, s backend.AttnShape) *attnBench {
+	a := &attnBench{s: s, be: be}
+	q := backendtest.Inputs(s.N*s.NHead, s.HeadDim, 1)
+	k := backendtest.Inputs(s.Total, s.KVStride, 2)
+	v := backendtest.Inputs(s.Total, s.KVStride, 3)
+	err := be.Do(func(o backend.Ops) error {
+		op := o.(*ops)
+		for _, p := range []struct {
+			dst  *backend.Buffer
+			half *uint64
+			x    []float32
+		}{{&a.q, &a.qh, q}, {&a.k, &a.kh, k}, {&a.v, &a.vh, v}, {&a.out, nil, q}} {
+			var err error
+			if *p.dst, err = o.Alloc(len(p.x)); err != nil {
+				return err
+			}
+			o.Upload(*p.dst, 0, p.x)
+			if p.half != nil {
+				if *p.half, err = be.alloc(int64(len(p.x)) * 2); err != nil {
+					return err
+				}
+				op.elementwise("to_half", len(p.x), op.buf(*p.dst).ptr, *p.half, i64(len(p.x)))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
+func (a *attnBench) close() {
+	a.be.Do(func(o backend.Ops) error {
+		for _, p := range []backend.Buffer{a.q, a.k, a.v, a.out} {
+			o.Free(p)
+		}
+		for _, p := range []uint64{a.qh, a.kh, a.vh} {
+			a.be.free(p)
+		}
+		return nil
+	})
+}
+
+// runF16 runs the tensor-core kernel on the f16 copies.
+func (a *attnBench) runF16(o *ops) {
+	s := a.s
+	o.b.launch(fmt.Sprintf("attn_mma_f16_%d", s.HeadDim), (s.N+mmaQueries-1)/mmaQueries, s.NHead, 128, 0, a.qh, a.kh, a.vh,
+		o.buf(a.out).ptr, i32(s.N), i32(s.Pos0), i32(s.Total), i32(s.NHead), i32(s.NKVHead), i32(s.KVStride), f32(s.Scale), i32(causal(s)))
+}
+
+// The tensor-core kernel gives the same bits from f16 inputs as from the float32 inputs it
+// rounds itself, and stays within backendtest.HalfTol of the float32 kernel on a long prefill.
+func TestAttentionHalfKernels(t *testing.T) {
+	be := openOrSkip(t)
+	defer be.Close()
+	for _, hd := range []int{64, 128} {
+		s := backend.AttnShape{N: 700, Total: 700, NHead: 4, NKVHead: 2, HeadDim: hd, KVStride: 2 * hd,
+			Scale: float32(1 / math.Sqrt(float64(hd))), Causal: true}
+		a := newAttnBench(t, be, s)
+		defer a.close()
+		n := s.N * s.NHead * hd
+		f32out, halfOut, f16out := make([]float32, n), make([]float32, n), make([]float32, n)
+		err := be.Do(func(o backend.Ops) error {
+			o.Attention(a.out, a.q, a.k, a.v, s)
+			o.Download(f32out, a.out, 0)
+			h := s
+			h.Half = true
+			o.Attention(a.out, a.q, a.k, a.v, h)
+			o.Download(halfOut, a.out, 0)
+			a.runF16(o.(*ops))
+			o.Download(f16out, a.out, 0)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst := 0.0
+		for i := range f32out {
+			if f16out[i] != halfOut[i] {
+				t.Fatalf("hd %d: [%d] f16 inputs %g, float32 inputs %g", hd, i, f16out[i], halfOut[i])
+			}
+			e := math.Abs(float64(halfOut[i]-f32out[i])) / (1 + math.Abs(float64(f32out[i])))
+			worst = max(worst, e)
+		}
+		if !(worst <= backendtest.HalfTol) {
+			t.Errorf("hd %d: half precision differs from float32 by %.3g (tolerance %g)", hd, worst, backendtest.HalfTol)
+		}
+		t.Logf("hd %d n %d: half vs float32 attention, largest difference %.3g", hd, s.N, worst)
+	}
+}
+
+// BenchmarkAttention times attention on a causal prefill of n tokens (batch 1) for two head
+// shapes, reporting TFLOP/s counted as 4·n²/2·headDim·heads: the float32 kernel (f32), the
+// tensor-core kernel from float32 buffers as the Attention op runs it with Half (half), and the
+// tensor-core kernel from f16 buffers (f16: the inputs PyTorch's F16 SDPA gets).
 func BenchmarkAttention(b *testing.B) {
 	be := openOrSkip(b)
 	defer be.Close()
 	for _, sh := range []struct{ heads, hd int }{{12, 64}, {32, 128}} {
 		for _, n := range []int{1024, 4096, 10000, 16384} {
-			b.Run(fmt.Sprintf("h%d_d%d_n%d", sh.heads, sh.hd, n), func(b *testing.B) {
-				s := backend.AttnShape{N: n, Total: n, NHead: sh.heads, NKVHead: sh.heads, HeadDim: sh.hd,
-					KVStride: sh.heads * sh.hd, Scale: float32(1 / math.Sqrt(float64(sh.hd))), Causal: true}
-				q := backendtest.Inputs(n*sh.heads, sh.hd, 1)
-				var qb, kb, vb, ob backend.Buffer
-				err := be.Do(func(o backend.Ops) error {
-					var err error
-					for _, p := range []*backend.Buffer{&qb, &kb, &vb, &ob} {
-						if *p, err = o.Alloc(len(q)); err != nil {
-							return err
+			s := backend.AttnShape{N: n, Total: n, NHead: sh.heads, NKVHead: sh.heads, HeadDim: sh.hd,
+				KVStride: sh.heads * sh.hd, Scale: float32(1 / math.Sqrt(float64(sh.hd))), Causal: true}
+			a := newAttnBench(b, be, s)
+			for _, kind := range []string{"f32", "half", "f16"} {
+				if kind == "f32" && n > 4096 && testing.Short() {
+					continue
+				}
+				b.Run(fmt.Sprintf("%s_h%d_d%d_n%d", kind, sh.heads, sh.hd, n), func(b *testing.B) {
+					h := s
+					h.Half = kind == "half"
+					for b.Loop() {
+						err := be.Do(func(o backend.Ops) error {
+							if kind == "f16" {
+								a.runF16(o.(*ops))
+							} else {
+								o.Attention(a.out, a.q, a.k, a.v, h)
+							}
+							return nil
+						})
+						if err != nil {
+							b.Fatal(err)
 						}
-						o.Upload(*p, 0, q)
 					}
-					return nil
+					flops := 4 * float64(n) * float64(n) / 2 * float64(sh.hd) * float64(sh.heads)
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
+					b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/op")
 				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer be.Do(func(o backend.Ops) error {
-					for _, p := range []backend.Buffer{qb, kb, vb, ob} {
-						o.Free(p)
-					}
-					return nil
-				})
-				for b.Loop() {
-					if err := be.Do(func(o backend.Ops) error { o.Attention(ob, qb, kb, vb, s); return nil }); err != nil {
-						b.Fatal(err)
-					}
-				}
-				flops := 4 * float64(n) * float64(n) / 2 * float64(sh.hd) * float64(sh.heads)
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
-				b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/op")
-			})
+			}
+			a.close()
 		}
 	}
 }

@@ -316,6 +316,19 @@ func flashKernel(hd int) string {
 	panic(fmt.Sprintf("cuda: attention heads of %d values (at most 256)", hd))
 }
 
+// mmaQueries is the number of queries a block of the tensor-core attention takes.
+const mmaQueries = 64
+
+// mmaKernel names the tensor-core attention kernel for s, or "" where the float32 kernel runs:
+// it takes half-precision evaluations (s.Half) of at least 16 queries with heads of 64 or 128
+// values whose rows start on 32-byte boundaries.
+func mmaKernel(s backend.AttnShape) string {
+	if !s.Half || s.N < 16 || s.KVStride%8 != 0 || s.HeadDim != 64 && s.HeadDim != 128 {
+		return ""
+	}
+	return fmt.Sprintf("attn_mma_f32_%d", s.HeadDim)
+}
+
 func causal(s backend.AttnShape) int {
 	if s.Causal {
 		return 1
@@ -330,6 +343,11 @@ func (o *ops) Attention(out, q, k, v backend.Buffer, s backend.AttnShape) {
 	span("Attention q", qb, 0, s.N*s.NHead*s.HeadDim)
 	span("Attention k", kb, 0, s.Total*s.KVStride)
 	span("Attention v", vb, 0, s.Total*s.KVStride)
+	if k := mmaKernel(s); k != "" {
+		o.b.launch(k, (s.N+mmaQueries-1)/mmaQueries, s.NHead, 128, 0, qb.ptr, kb.ptr, vb.ptr, ob.ptr, i32(s.N), i32(s.Pos0),
+			i32(s.Total), i32(s.NHead), i32(s.NKVHead), i32(s.KVStride), f32(s.Scale), i32(causal(s)))
+		return
+	}
 	o.b.launch(flashKernel(s.HeadDim), (s.N+15)/16, s.NHead, 128, flashShared(s.HeadDim),
 		qb.ptr, kb.ptr, vb.ptr, ob.ptr, i32(s.N), i32(s.Pos0), i32(s.Total), i32(s.NHead), i32(s.NKVHead),
 		i32(s.HeadDim), i32(s.KVStride), f32(s.Scale), i32(causal(s)))

@@ -2,11 +2,13 @@ package llama
 
 import (
 	"math"
+	"os"
 	"testing"
 
 	"github.com/attnscope/attnscope/engine/backend"
 	"github.com/attnscope/attnscope/engine/backend/backendtest"
 	"github.com/attnscope/attnscope/engine/backend/cpu"
+	"github.com/attnscope/attnscope/engine/backend/cuda"
 	"github.com/attnscope/attnscope/engine/gguf"
 	"github.com/attnscope/attnscope/engine/model"
 	"github.com/attnscope/attnscope/internal/shareddata"
@@ -34,6 +36,21 @@ func capture(t *testing.T, m model.Model, tokens []int32, rows []int, window int
 // The device path's capture (probabilities computed chunk by chunk) hands Attn the selected rows
 // and AttnPool whole rows, as the CPU path does.
 func TestDeviceCapture(t *testing.T) {
+	t.Run("host", func(t *testing.T) { testDeviceCapture(t, backendtest.HostDevice(cpu.New(1))) })
+	t.Run("cuda", func(t *testing.T) {
+		g, err := cuda.Open(0)
+		if err != nil {
+			if os.Getenv("ATTNSCOPE_REQUIRE_CUDA") == "1" {
+				t.Fatalf("ATTNSCOPE_REQUIRE_CUDA=1 but: %v", err)
+			}
+			t.Skipf("no CUDA device: %v", err)
+		}
+		defer g.Close()
+		testDeviceCapture(t, g)
+	})
+}
+
+func testDeviceCapture(t *testing.T, d backend.Device) {
 	f, err := gguf.Open(shareddata.Model(t, "stories260K.gguf"))
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +63,7 @@ func TestDeviceCapture(t *testing.T) {
 		}
 		return m
 	}
-	ref, dev := load(cpu.New(1)), load(backendtest.HostDevice(cpu.New(1)))
+	ref, dev := load(cpu.New(1)), load(d)
 	defer func(v int) { captureFloats = v }(captureFloats)
 	captureFloats = 8 * 3 * 40 // chunks of about 3 query rows
 	tokens := make([]int32, 37)

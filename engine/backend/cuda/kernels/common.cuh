@@ -15,6 +15,12 @@ typedef unsigned char u8;
 typedef signed char i8;
 typedef unsigned short u16;
 
+// Vectors for 16- and 8-byte loads and stores.
+struct __attribute__((aligned(16))) f4 { float x, y, z, w; };
+struct __attribute__((aligned(8))) f2 { float x, y; };
+
+DEV int imin(int a, int b) { return a < b ? a : b; }
+
 #define FULL_MASK 0xffffffffu
 #define NEG_INF (-__builtin_huge_valf())
 

@@ -6,9 +6,6 @@
 // lane i takes elements i, i+32, …; Q8_0 and Q4_0 take 4 blocks at a time, 8 lanes per block and
 // 4 values per lane (for Q8_0 two 16-bit loads of quants and one 16-byte load of the input; for
 // Q4_0 one 16-bit load and two 8-byte loads), so the warp reads whole blocks together.
-struct __attribute__((aligned(16))) f4 { float x, y, z, w; };
-struct __attribute__((aligned(8))) f2 { float x, y; };
-
 template <int T>
 DEV float dot_row(const u8 *row, const float *x, int cols, int lane) {
 	float acc = 0.f;
