@@ -22,6 +22,14 @@ type AttnShape struct {
 	Half bool
 }
 
+// Norm, where W is not nil, has a product read its input's rows RMS-normalized: each row
+// divided by the root of its mean square plus Eps, times W, as RMSNorm writes them (the device
+// need not write them out).
+type Norm struct {
+	W   Buffer
+	Eps float32
+}
+
 // KVStore says where RoPEStore puts a layer's new keys and values: at value offset Off of K and V
 // (the KV cache), and, when Stage is not nil, also at StageOff (keys) and StageOff + rows·kvDim
 // (values) of Stage.
@@ -48,10 +56,10 @@ type Ops interface {
 	// MatMulAdd sets dst (n, w.Rows()) += x · Wᵀ (a product added to the residual stream).
 	MatMulAdd(dst Buffer, w Weight, x Buffer, n int)
 	// MatMul3 is three MatMuls of the same x: d0 = x·W0ᵀ, d1 = x·W1ᵀ, d2 = x·W2ᵀ (a layer's
-	// queries, keys and values), which a device may run as one.
-	MatMul3(d0, d1, d2 Buffer, w0, w1, w2 Weight, x Buffer, n int)
-	// MatMulSwiGLU sets dst (n, gate.Rows()) = silu(x·Gateᵀ) · (x·Upᵀ).
-	MatMulSwiGLU(dst Buffer, gate, up Weight, x Buffer, n int)
+	// queries, keys and values), which a device may run as one; x normalized as norm says.
+	MatMul3(d0, d1, d2 Buffer, w0, w1, w2 Weight, x Buffer, n int, norm Norm)
+	// MatMulSwiGLU sets dst (n, gate.Rows()) = silu(x·Gateᵀ) · (x·Upᵀ), x normalized as norm says.
+	MatMulSwiGLU(dst Buffer, gate, up Weight, x Buffer, n int, norm Norm)
 	// RMSNorm sets each of the rows of dst to the row of x divided by its root mean square
 	// (+eps), times w (dim values).
 	RMSNorm(dst, x, w Buffer, rows, dim int, eps float32)

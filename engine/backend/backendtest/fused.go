@@ -30,10 +30,29 @@ func otherCase(t *testing.T, c Case) Case {
 // fusedBatches cover the row-by-row kernels (one and several inputs) and the tiled ones.
 var fusedBatches = []int{1, 5, 9, 70}
 
+// normRows returns x's rows RMS-normalized with weights w (float64 sums, rounded once).
+func normRows(x, w []float32, n, cols int, eps float32) []float32 {
+	h := make([]float32, len(x))
+	for r := 0; r < n; r++ {
+		row := x[r*cols : (r+1)*cols]
+		var ss float64
+		for _, v := range row {
+			ss += float64(v) * float64(v)
+		}
+		rs := 1 / math.Sqrt(ss/float64(cols)+float64(eps))
+		for k, v := range row {
+			h[r*cols+k] = float32(float64(v) * rs * float64(w[k]))
+		}
+	}
+	return h
+}
+
 // testFused checks the fused products against float64 references: MatMulAdd within DotBound
 // plus the addition's rounding, MatMul3 within DotBound, MatMulSwiGLU within the bounds of its
-// two products carried through silu(g)·u.
+// two products carried through silu(g)·u; with a Norm, the normalized input's own roundings
+// (a few per value, and the mean square's sum of cols terms) widen the bounds.
 func testFused(t *testing.T, d backend.Device) {
+	const eps = 1e-5
 	for _, c := range Cases(t) {
 		if c.Shape.Rows > 300 || c.Shape.Cols > 3000 {
 			continue // the products' own suite covers the large shapes
@@ -41,62 +60,91 @@ func testFused(t *testing.T, d backend.Device) {
 		c2 := otherCase(t, c)
 		w, w2 := newWeight(t, d, c), newWeight(t, d, c2)
 		rows, cols := c.Shape.Rows, c.Shape.Cols
+		nw := Inputs(1, cols, uint64(cols)+300)
 		for _, n := range fusedBatches {
-			x := Inputs(n, cols, uint64(n)+100)
-			y0 := Inputs(n, rows, uint64(n)+200)
-			ref, abs := Reference(c.Rows, x, n)
-			ref2, abs2 := Reference(c2.Rows, x, n)
-			add, q, k, v, glu := make([]float32, n*rows), make([]float32, n*rows), make([]float32, n*rows), make([]float32, n*rows), make([]float32, n*rows)
-			run(t, d, func(o backend.Ops) error {
-				xb, err := upload(o, x)
-				if err != nil {
-					return err
+			for _, normed := range []bool{false, true} {
+				x := Inputs(n, cols, uint64(n)+100)
+				y0 := Inputs(n, rows, uint64(n)+200)
+				in := x // the products' input as the reference sees it
+				if normed {
+					for i := range x {
+						x[i] = x[i]*3 + 0.5
+					}
+					in = normRows(x, nw, n, cols, eps)
 				}
-				bufs := make([]backend.Buffer, 5)
-				for i := range bufs {
-					if bufs[i], err = o.Alloc(n * rows); err != nil {
+				ref, abs := Reference(c.Rows, in, n)
+				ref2, abs2 := Reference(c2.Rows, in, n)
+				add, q, k, v, glu := make([]float32, n*rows), make([]float32, n*rows), make([]float32, n*rows), make([]float32, n*rows), make([]float32, n*rows)
+				run(t, d, func(o backend.Ops) error {
+					xb, err := upload(o, x)
+					if err != nil {
 						return err
 					}
-				}
-				o.Upload(bufs[0], 0, y0)
-				o.MatMulAdd(bufs[0], w, xb, n)
-				o.MatMul3(bufs[1], bufs[2], bufs[3], w, w2, w, xb, n)
-				o.MatMulSwiGLU(bufs[4], w, w2, xb, n)
-				for i, dst := range [][]float32{add, q, k, v, glu} {
-					o.Download(dst, bufs[i], 0)
-				}
-				for _, b := range append(bufs, xb) {
-					o.Free(b)
-				}
-				return nil
-			})
-			name := fmt.Sprintf("%s n=%d", c, n)
-			bad := 0
-			fail := func(what string, i int, got float32, want, bound float64) {
-				if bad++; bad <= 3 {
-					t.Errorf("%s %s [%d] = %g, want %g (bound %.3g)", what, name, i, got, want, bound)
-				}
-			}
-			for i := range add {
-				want := float64(y0[i]) + ref[i]
-				if b := DotBound(cols, abs[i]) + 0x1p-24*math.Abs(want) + 0x1p-140; !(math.Abs(float64(add[i])-want) <= b) {
-					fail("MatMulAdd", i, add[i], want, b)
-				}
-				for j, p := range []struct {
-					got       float32
-					want, abs float64
-				}{{q[i], ref[i], abs[i]}, {k[i], ref2[i], abs2[i]}, {v[i], ref[i], abs[i]}} {
-					if b := DotBound(cols, p.abs); !(math.Abs(float64(p.got)-p.want) <= b) {
-						fail(fmt.Sprintf("MatMul3 output %d", j), i, p.got, p.want, b)
+					nb, err := upload(o, nw)
+					if err != nil {
+						return err
+					}
+					bufs := make([]backend.Buffer, 5)
+					for i := range bufs {
+						if bufs[i], err = o.Alloc(n * rows); err != nil {
+							return err
+						}
+					}
+					norm := backend.Norm{}
+					if normed {
+						norm = backend.Norm{W: nb, Eps: eps}
+					}
+					o.Upload(bufs[0], 0, y0)
+					if !normed {
+						o.MatMulAdd(bufs[0], w, xb, n)
+					}
+					o.MatMul3(bufs[1], bufs[2], bufs[3], w, w2, w, xb, n, norm)
+					o.MatMulSwiGLU(bufs[4], w, w2, xb, n, norm)
+					for i, dst := range [][]float32{add, q, k, v, glu} {
+						o.Download(dst, bufs[i], 0)
+					}
+					for _, b := range append(bufs, xb, nb) {
+						o.Free(b)
+					}
+					return nil
+				})
+				name := fmt.Sprintf("%s n=%d normed=%v", c, n, normed)
+				bad := 0
+				fail := func(what string, i int, got float32, want, bound float64) {
+					if bad++; bad <= 3 {
+						t.Errorf("%s %s [%d] = %g, want %g (bound %.3g)", what, name, i, got, want, bound)
 					}
 				}
-				g, u := ref[i], ref2[i]
-				sg := 1 / (1 + math.Exp(-g))
-				want = g * sg * u
-				// silu's slope is below 1.1; the activation itself adds a few float32 roundings.
-				b := 1.1*DotBound(cols, abs[i])*math.Abs(u) + math.Abs(g*sg)*DotBound(cols, abs2[i]) + Tol*math.Abs(want) + 0x1p-140
-				if !(math.Abs(float64(glu[i])-want) <= b) {
-					fail("MatMulSwiGLU", i, glu[i], want, b)
+				bound := func(abs float64) float64 {
+					b := DotBound(cols, abs)
+					if normed {
+						b = 2*b + float64(cols+8)*0x1p-24*abs
+					}
+					return b
+				}
+				for i := range add {
+					if !normed {
+						want := float64(y0[i]) + ref[i]
+						if b := DotBound(cols, abs[i]) + 0x1p-24*math.Abs(want) + 0x1p-140; !(math.Abs(float64(add[i])-want) <= b) {
+							fail("MatMulAdd", i, add[i], want, b)
+						}
+					}
+					for j, p := range []struct {
+						got       float32
+						want, abs float64
+					}{{q[i], ref[i], abs[i]}, {k[i], ref2[i], abs2[i]}, {v[i], ref[i], abs[i]}} {
+						if b := bound(p.abs); !(math.Abs(float64(p.got)-p.want) <= b) {
+							fail(fmt.Sprintf("MatMul3 output %d", j), i, p.got, p.want, b)
+						}
+					}
+					g, u := ref[i], ref2[i]
+					sg := 1 / (1 + math.Exp(-g))
+					want := g * sg * u
+					// silu's slope is below 1.1; the activation itself adds a few float32 roundings.
+					b := 1.1*bound(abs[i])*math.Abs(u) + math.Abs(g*sg)*bound(abs2[i]) + Tol*math.Abs(want) + 0x1p-140
+					if !(math.Abs(float64(glu[i])-want) <= b) {
+						fail("MatMulSwiGLU", i, glu[i], want, b)
+					}
 				}
 			}
 		}

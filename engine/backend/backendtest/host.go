@@ -61,12 +61,24 @@ func (o hostOps) MatMulAdd(dst backend.Buffer, w backend.Weight, x backend.Buffe
 	o.MatMul(y, w, x, n)
 	o.Add(dst, y, len(y))
 }
-func (o hostOps) MatMul3(d0, d1, d2 backend.Buffer, w0, w1, w2 backend.Weight, x backend.Buffer, n int) {
+
+// normed returns x, or its rows RMS-normalized where norm.W is set.
+func (o hostOps) normed(x backend.Buffer, rows, cols int, norm backend.Norm) backend.Buffer {
+	if norm.W == nil {
+		return x
+	}
+	h := make(hostBuf, rows*cols)
+	o.RMSNorm(h, x, norm.W, rows, cols, norm.Eps)
+	return h
+}
+func (o hostOps) MatMul3(d0, d1, d2 backend.Buffer, w0, w1, w2 backend.Weight, x backend.Buffer, n int, norm backend.Norm) {
+	x = o.normed(x, n, w0.Cols(), norm)
 	o.MatMul(d0, w0, x, n)
 	o.MatMul(d1, w1, x, n)
 	o.MatMul(d2, w2, x, n)
 }
-func (o hostOps) MatMulSwiGLU(dst backend.Buffer, gate, up backend.Weight, x backend.Buffer, n int) {
+func (o hostOps) MatMulSwiGLU(dst backend.Buffer, gate, up backend.Weight, x backend.Buffer, n int, norm backend.Norm) {
+	x = o.normed(x, n, gate.Cols(), norm)
 	u := make(hostBuf, n*up.Rows())
 	o.MatMul(dst, gate, x, n)
 	o.MatMul(u, up, x, n)

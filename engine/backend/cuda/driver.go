@@ -50,6 +50,8 @@ func loadDriver() (*driver, error) {
 		{&d.cuMemAlloc, "cuMemAlloc_v2"},
 		{&d.cuMemFree, "cuMemFree_v2"},
 		{&d.cuMemGetInfo, "cuMemGetInfo_v2"},
+		{&d.cuMemAllocHost, "cuMemAllocHost_v2"},
+		{&d.cuMemFreeHost, "cuMemFreeHost"},
 		{&d.cuMemcpyHtoD, "cuMemcpyHtoD_v2"},
 		{&d.cuMemcpyDtoH, "cuMemcpyDtoH_v2"},
 		{&d.cuMemcpyDtoD, "cuMemcpyDtoD_v2"},

@@ -22,6 +22,8 @@ type driver struct {
 	cuMemAlloc                func(ptr *uint64, size uint64) int32
 	cuMemFree                 func(ptr uint64) int32
 	cuMemGetInfo              func(free, total *uint64) int32
+	cuMemAllocHost            func(p *unsafe.Pointer, size uint64) int32
+	cuMemFreeHost             func(p unsafe.Pointer) int32
 	cuMemcpyHtoD              func(dst uint64, src unsafe.Pointer, n uint64) int32
 	cuMemcpyDtoH              func(dst unsafe.Pointer, src uint64, n uint64) int32
 	cuMemcpyDtoD              func(dst, src uint64, n uint64) int32

@@ -55,7 +55,7 @@ func (o *ops) Upload(dst backend.Buffer, off int, src []float32) {
 	if len(src) == 0 {
 		return
 	}
-	o.b.check(o.b.d.htod(p.ptr+uint64(off)*4, unsafe.Pointer(&src[0]), uint64(len(src))*4), "upload")
+	o.b.check(o.b.toDevice(p.ptr+uint64(off)*4, unsafe.Pointer(&src[0]), uint64(len(src))*4), "upload")
 }
 
 func (o *ops) Download(dst []float32, src backend.Buffer, off int) {
@@ -64,7 +64,7 @@ func (o *ops) Download(dst []float32, src backend.Buffer, off int) {
 	if len(dst) == 0 {
 		return
 	}
-	o.b.check(o.b.d.dtoh(unsafe.Pointer(&dst[0]), p.ptr+uint64(off)*4, uint64(len(dst))*4), "download")
+	o.b.check(o.b.toHost(unsafe.Pointer(&dst[0]), p.ptr+uint64(off)*4, uint64(len(dst))*4), "download")
 }
 
 func (o *ops) Copy(dst backend.Buffer, dstOff int, src backend.Buffer, srcOff, n int) {
@@ -90,7 +90,7 @@ func (o *ops) Rows(dst backend.Buffer, w backend.Weight, ids []int32) {
 		return
 	}
 	ib := o.b.scratch(&o.b.sids, len(ids))
-	o.b.check(o.b.d.htod(ib.ptr, unsafe.Pointer(&ids[0]), uint64(len(ids))*4), "upload ids")
+	o.b.check(o.b.toDevice(ib.ptr, unsafe.Pointer(&ids[0]), uint64(len(ids))*4), "upload ids")
 	o.b.launch(cw.rowsK, len(ids), 1, 256, 0, cw.ptr, ib.ptr, d.ptr, i32(cw.cols))
 }
 
@@ -138,7 +138,23 @@ func (o *ops) matmul(d *buf, w *weight, x *buf, n int, mode int) {
 	o.b.launch(w.mm, (w.rows+63)/64, (n+63)/64, 256, 0, w.ptr, x.ptr, d.ptr, i32(w.rows), i32(w.cols), i32(n), i32(mode))
 }
 
-func (o *ops) MatMul3(d0, d1, d2 backend.Buffer, w0, w1, w2 backend.Weight, x backend.Buffer, n int) {
+// normed checks norm and, for the tiled products (which read their input as it is), writes the
+// normalized rows to scratch and returns them; the row-by-row kernels normalize as they read.
+func (o *ops) normed(x *buf, rows, cols int, norm backend.Norm, tiled bool) (*buf, *buf) {
+	if norm.W == nil {
+		return x, nil
+	}
+	nw := o.buf(norm.W)
+	span("Norm w", nw, 0, cols)
+	if !tiled {
+		return x, nw
+	}
+	h := o.b.scratch(&o.b.snorm, rows*cols)
+	o.b.launch("rmsnorm", rows, 1, normThreads(cols), 0, x.ptr, nw.ptr, h.ptr, i32(cols), f32(norm.Eps))
+	return h, nil
+}
+
+func (o *ops) MatMul3(d0, d1, d2 backend.Buffer, w0, w1, w2 backend.Weight, x backend.Buffer, n int, norm backend.Norm) {
 	ds := [3]*buf{o.buf(d0), o.buf(d1), o.buf(d2)}
 	ws := [3]*weight{o.b.get(w0), o.b.get(w1), o.b.get(w2)}
 	xb := o.buf(x)
@@ -148,19 +164,21 @@ func (o *ops) MatMul3(d0, d1, d2 backend.Buffer, w0, w1, w2 backend.Weight, x ba
 	if n == 0 {
 		return
 	}
-	if n > mvMax || ws[0].stored != ws[1].stored || ws[0].stored != ws[2].stored ||
-		ws[0].cols != ws[1].cols || ws[0].cols != ws[2].cols {
+	tiled := n > mvMax || ws[0].stored != ws[1].stored || ws[0].stored != ws[2].stored ||
+		ws[0].cols != ws[1].cols || ws[0].cols != ws[2].cols
+	xin, nw := o.normed(xb, n, ws[0].cols, norm, tiled)
+	if tiled {
 		for i := range ds {
-			o.matmul(ds[i], ws[i], xb, n, mmStore)
+			o.matmul(ds[i], ws[i], xin, n, mmStore)
 		}
 		return
 	}
 	rows := ws[0].rows + ws[1].rows + ws[2].rows
 	o.b.launch(ws[0].mv3, (rows+7)/8, n, 256, 0, ws[0].ptr, ds[0].ptr, i32(ws[0].rows), ws[1].ptr, ds[1].ptr,
-		i32(ws[1].rows), ws[2].ptr, ds[2].ptr, i32(ws[2].rows), xb.ptr, i32(ws[0].cols))
+		i32(ws[1].rows), ws[2].ptr, ds[2].ptr, i32(ws[2].rows), xin.ptr, i32(ws[0].cols), ptr(nw), f32(norm.Eps))
 }
 
-func (o *ops) MatMulSwiGLU(dst backend.Buffer, gate, up backend.Weight, x backend.Buffer, n int) {
+func (o *ops) MatMulSwiGLU(dst backend.Buffer, gate, up backend.Weight, x backend.Buffer, n int, norm backend.Norm) {
 	d, g, u, xb := o.buf(dst), o.b.get(gate), o.b.get(up), o.buf(x)
 	checkProduct("MatMulSwiGLU gate", d, g, xb, n)
 	checkProduct("MatMulSwiGLU up", d, u, xb, n)
@@ -170,13 +188,15 @@ func (o *ops) MatMulSwiGLU(dst backend.Buffer, gate, up backend.Weight, x backen
 	if g.rows != u.rows {
 		panic(fmt.Sprintf("cuda: MatMulSwiGLU: gate of %d rows, up of %d", g.rows, u.rows))
 	}
-	if n > mvMax || g.stored != u.stored || g.cols != u.cols {
+	tiled := n > mvMax || g.stored != u.stored || g.cols != u.cols
+	xin, nw := o.normed(xb, n, g.cols, norm, tiled)
+	if tiled {
 		// The gate's product, then the up product's tiles finish the activation.
-		o.matmul(d, g, xb, n, mmStore)
-		o.b.launch(u.mm, (u.rows+63)/64, (n+63)/64, 256, 0, u.ptr, xb.ptr, d.ptr, i32(u.rows), i32(u.cols), i32(n), i32(mmSwiGLU))
+		o.matmul(d, g, xin, n, mmStore)
+		o.b.launch(u.mm, (u.rows+63)/64, (n+63)/64, 256, 0, u.ptr, xin.ptr, d.ptr, i32(u.rows), i32(u.cols), i32(n), i32(mmSwiGLU))
 		return
 	}
-	o.b.launch(g.mvGLU, (g.rows+7)/8, n, 256, 0, g.ptr, u.ptr, xb.ptr, d.ptr, i32(g.rows), i32(g.cols))
+	o.b.launch(g.mvGLU, (g.rows+7)/8, n, 256, 0, g.ptr, u.ptr, xin.ptr, d.ptr, i32(g.rows), i32(g.cols), ptr(nw), f32(norm.Eps))
 }
 
 // kernelNames sets the names of w's product kernels.
@@ -302,6 +322,27 @@ func flashShared(hd int) int {
 	return (kt*(hd+1) + kt*hd + q*hd + q*kt) * 4
 }
 
+// decodeWarps is the block size of attn_decode, in warps.
+const decodeWarps = 8
+
+// decodeKernel names the attention kernel for a few queries (fewer than the 16 a block of the
+// tiled kernel takes), which spreads each query's keys over a block's warps; "" where it does
+// not apply (heads or rows not a multiple of 4 values, heads over 256).
+func decodeKernel(s backend.AttnShape) string {
+	if s.N >= 16 || s.HeadDim%4 != 0 || s.KVStride%4 != 0 || s.HeadDim > 256 {
+		return ""
+	}
+	switch {
+	case s.HeadDim <= 32:
+		return "attn_decode_32"
+	case s.HeadDim <= 64:
+		return "attn_decode_64"
+	case s.HeadDim <= 128:
+		return "attn_decode_128"
+	}
+	return "attn_decode_256"
+}
+
 func flashKernel(hd int) string {
 	switch {
 	case hd <= 32:
@@ -319,14 +360,61 @@ func flashKernel(hd int) string {
 // mmaQueries is the number of queries a block of the tensor-core attention takes.
 const mmaQueries = 64
 
-// mmaKernel names the tensor-core attention kernel for s, or "" where the float32 kernel runs:
-// it takes half-precision evaluations (s.Half) of at least 16 queries with heads of 64 or 128
-// values whose rows start on 32-byte boundaries.
-func mmaKernel(s backend.AttnShape) string {
-	if !s.Half || s.N < 16 || s.KVStride%8 != 0 || s.HeadDim != 64 && s.HeadDim != 128 {
-		return ""
+// mmaAttention reports whether s runs on the tensor cores: half-precision evaluations
+// (s.Half) of at least 16 queries with heads of 64 or 128 values whose rows start on 16-byte
+// boundaries.
+func mmaAttention(s backend.AttnShape) bool {
+	return s.Half && s.N >= 16 && s.KVStride%8 == 0 && (s.HeadDim == 64 || s.HeadDim == 128)
+}
+
+// faVariant is one instantiation of the pipelined tensor-core kernel (kernels/attention.cu):
+// heads of d values, mt row tiles of 16 queries a warp (4 warps a block), key tiles of bk,
+// the queries' fragments in registers (qreg) or read from shared memory per tile.
+type faVariant struct {
+	d, mt, bk int
+	qreg      bool
+}
+
+func (v faVariant) name() string {
+	q := ""
+	if v.qreg {
+		q = "_q"
 	}
-	return fmt.Sprintf("attn_mma_f32_%d", s.HeadDim)
+	return fmt.Sprintf("attn_fa_%d_%d_%d%s", v.d, v.mt, v.bk, q)
+}
+
+// queries is the number of queries a block takes.
+func (v faVariant) queries() int { return 64 * v.mt }
+
+// shared is the kernel's dynamic shared memory in bytes (fa<…>::HALVES): two stages of keys
+// and values, and the queries (with qreg only where they do not fit in stage 1).
+func (v faVariant) shared() int {
+	s := v.d + 8
+	tile := v.bk * s
+	q := v.queries() * s
+	if v.qreg {
+		q = max(0, q-2*tile)
+	}
+	return (4*tile + q) * 2
+}
+
+// faVariants are the instantiations the PTX holds; faChosen the one the Attention op runs for
+// each head size.
+var (
+	faVariants = []faVariant{{64, 1, 64, true}, {64, 2, 64, true}, {64, 2, 32, true}, {64, 1, 128, true},
+		{128, 1, 64, true}, {128, 2, 64, false}, {128, 2, 32, false}, {128, 1, 64, false}}
+	faChosen = map[int]faVariant{64: {64, 2, 64, true}, 128: {128, 2, 64, false}}
+)
+
+// attnMMA runs the tensor-core attention on f16 queries, keys and values at q, k, v.
+func (o *ops) attnMMA(s backend.AttnShape, q, k, v, out uint64) {
+	o.attnFA(faChosen[s.HeadDim], s, q, k, v, out)
+}
+
+func (o *ops) attnFA(fv faVariant, s backend.AttnShape, q, k, v, out uint64) {
+	bq := fv.queries()
+	o.b.launch(fv.name(), (s.N+bq-1)/bq, s.NHead, 128, fv.shared(),
+		q, k, v, out, i32(s.N), i32(s.Pos0), i32(s.Total), i32(s.NHead), i32(s.NKVHead), i32(s.KVStride), f32(s.Scale), i32(causal(s)))
 }
 
 func causal(s backend.AttnShape) int {
@@ -343,9 +431,21 @@ func (o *ops) Attention(out, q, k, v backend.Buffer, s backend.AttnShape) {
 	span("Attention q", qb, 0, s.N*s.NHead*s.HeadDim)
 	span("Attention k", kb, 0, s.Total*s.KVStride)
 	span("Attention v", vb, 0, s.Total*s.KVStride)
-	if k := mmaKernel(s); k != "" {
-		o.b.launch(k, (s.N+mmaQueries-1)/mmaQueries, s.NHead, 128, 0, qb.ptr, kb.ptr, vb.ptr, ob.ptr, i32(s.N), i32(s.Pos0),
-			i32(s.Total), i32(s.NHead), i32(s.NKVHead), i32(s.KVStride), f32(s.Scale), i32(causal(s)))
+	if mmaAttention(s) {
+		// f16 copies of the queries and of the keys and values seen, then the tensor cores.
+		nq, nkv := s.N*s.NHead*s.HeadDim, s.Total*s.KVStride
+		nq8, nkv8 := (nq+7)/8*8, (nkv+7)/8*8 // 16-byte boundaries
+		hb := o.b.scratch(&o.b.shalf, (nq8+2*nkv8)/2)
+		hq, hk, hv := hb.ptr, hb.ptr+uint64(nq8)*2, hb.ptr+uint64(nq8+nkv8)*2
+		o.elementwise("to_half", nq, qb.ptr, hq, i64(nq))
+		o.elementwise("to_half", nkv, kb.ptr, hk, i64(nkv))
+		o.elementwise("to_half", nkv, vb.ptr, hv, i64(nkv))
+		o.attnMMA(s, hq, hk, hv, ob.ptr)
+		return
+	}
+	if k := decodeKernel(s); k != "" {
+		o.b.launch(k, s.N, s.NHead, 32*decodeWarps, 0, qb.ptr, kb.ptr, vb.ptr, ob.ptr, i32(s.N), i32(s.Pos0), i32(s.Total),
+			i32(s.NHead), i32(s.NKVHead), i32(s.HeadDim), i32(s.KVStride), f32(s.Scale), i32(causal(s)))
 		return
 	}
 	o.b.launch(flashKernel(s.HeadDim), (s.N+15)/16, s.NHead, 128, flashShared(s.HeadDim),

@@ -159,7 +159,9 @@ func (m *Model) grow(o backend.Ops, d *dev, n int) error {
 		b, err = o.Alloc(k)
 		return b
 	}
-	d.x, d.h, d.q, d.att = alloc(n*E), alloc(n*E), alloc(n*E), alloc(n*E)
+	// The products normalize their inputs themselves (backend.Norm); h holds the last row for
+	// the logits.
+	d.x, d.h, d.q, d.att = alloc(n*E), alloc(E), alloc(n*E), alloc(n*E)
 	d.kb, d.vb = alloc(n*kvDim), alloc(n*kvDim)
 	d.gate = alloc(n * cfg.NFF) // MatMulSwiGLU needs no second hidden buffer
 	d.logits = alloc(cfg.NVocab)
@@ -275,8 +277,7 @@ func (m *Model) evalDevice(be backend.Device, b *model.Batch) error {
 		o.Rows(d.x, m.tokEmbd, b.Tokens)
 		for l := range m.blocks {
 			bl := &m.blocks[l]
-			o.RMSNorm(d.h, d.x, d.attnNorm[l], n, E, cfg.NormEps)
-			o.MatMul3(d.q, d.kb, d.vb, bl.wq, bl.wk, bl.wv, d.h, n)
+			o.MatMul3(d.q, d.kb, d.vb, bl.wq, bl.wk, bl.wv, d.x, n, backend.Norm{W: d.attnNorm[l], Eps: cfg.NormEps})
 			kv := backend.KVStore{K: d.k[l], V: d.v[l], Off: pos0 * kvDim}
 			if n == 1 { // one download for all layers at the end
 				kv.Stage, kv.StageOff = d.stage, (2*l)*kvDim
@@ -287,8 +288,7 @@ func (m *Model) evalDevice(be backend.Device, b *model.Batch) error {
 				m.capture(o, d, b, l, shape, chunk)
 			}
 			o.MatMulAdd(d.x, bl.wo, d.att, n)
-			o.RMSNorm(d.h, d.x, d.ffnNorm[l], n, E, cfg.NormEps)
-			o.MatMulSwiGLU(d.gate, bl.gate, bl.up, d.h, n)
+			o.MatMulSwiGLU(d.gate, bl.gate, bl.up, d.x, n, backend.Norm{W: d.ffnNorm[l], Eps: cfg.NormEps})
 			o.MatMulAdd(d.x, bl.down, d.gate, n)
 		}
 		o.RMSNorm(d.x, d.x, d.outNorm, n, E, cfg.NormEps)

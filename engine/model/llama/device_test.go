@@ -36,7 +36,7 @@ func capture(t *testing.T, m model.Model, tokens []int32, rows []int, window int
 // The device path's capture (probabilities computed chunk by chunk) hands Attn the selected rows
 // and AttnPool whole rows, as the CPU path does.
 func TestDeviceCapture(t *testing.T) {
-	t.Run("host", func(t *testing.T) { testDeviceCapture(t, backendtest.HostDevice(cpu.New(1))) })
+	t.Run("host", func(t *testing.T) { testDeviceCapture(t, backendtest.HostDevice(cpu.New(1)), 1e-5) })
 	t.Run("cuda", func(t *testing.T) {
 		g, err := cuda.Open(0)
 		if err != nil {
@@ -46,11 +46,12 @@ func TestDeviceCapture(t *testing.T) {
 			t.Skipf("no CUDA device: %v", err)
 		}
 		defer g.Close()
-		testDeviceCapture(t, g)
+		// The GPU's exponentials and sums round differently: measured 1.07e-5 on an H200.
+		testDeviceCapture(t, g, 5e-5)
 	})
 }
 
-func testDeviceCapture(t *testing.T, d backend.Device) {
+func testDeviceCapture(t *testing.T, d backend.Device, tol float64) {
 	f, err := gguf.Open(shareddata.Model(t, "stories260K.gguf"))
 	if err != nil {
 		t.Fatal(err)
@@ -100,9 +101,10 @@ func testDeviceCapture(t *testing.T, d backend.Device) {
 				worst = max(worst, math.Abs(float64(g[j]-w[j])))
 			}
 		}
-		if worst > 1e-5 {
-			t.Errorf("%s rows differ from the CPU's by %.3g", pair.what, worst)
+		if worst > tol {
+			t.Errorf("%s rows differ from the CPU's by %.3g (tolerance %g)", pair.what, worst, tol)
 		}
+		t.Logf("%s rows: largest difference from the CPU's %.3g", pair.what, worst)
 	}
 	if _, _, err := capture(t, dev, tokens, nil, 8); err == nil {
 		t.Errorf("a sliding window on the device path was accepted")

@@ -6,8 +6,8 @@
 // lane i takes elements i, i+32, …; Q8_0 and Q4_0 take 4 blocks at a time, 8 lanes per block and
 // 4 values per lane (for Q8_0 two 16-bit loads of quants and one 16-byte load of the input; for
 // Q4_0 one 16-bit load and two 8-byte loads), so the warp reads whole blocks together.
-template <int T>
-DEV float dot_row(const u8 *row, const float *x, int cols, int lane) {
+template <int T, bool NORM>
+DEV float dot_row(const u8 *row, const float *x, const float *nw, int cols, int lane) {
 	float acc = 0.f;
 	if (T == T_Q8_0) {
 		int nb = cols / QK, sub = lane & 7;
@@ -16,6 +16,10 @@ DEV float dot_row(const u8 *row, const float *x, int cols, int lane) {
 			const u16 *q = (const u16 *)(blk + 2 + sub * 4);
 			u16 a = q[0], c = q[1];
 			f4 v = *(const f4 *)(x + b * QK + sub * 4);
+			if (NORM) {
+				f4 u = *(const f4 *)(nw + b * QK + sub * 4);
+				v.x *= u.x, v.y *= u.y, v.z *= u.z, v.w *= u.w;
+			}
 			float s = (float)(i8)(a & 0xff) * v.x + (float)(i8)(a >> 8) * v.y + (float)(i8)(c & 0xff) * v.z +
 			          (float)(i8)(c >> 8) * v.w;
 			acc += load_half(blk) * s;
@@ -28,14 +32,32 @@ DEV float dot_row(const u8 *row, const float *x, int cols, int lane) {
 			int q0 = q & 0xff, q1 = q >> 8;
 			f2 lo = *(const f2 *)(x + b * QK + sub * 2);
 			f2 hi = *(const f2 *)(x + b * QK + 16 + sub * 2);
+			if (NORM) {
+				f2 ul = *(const f2 *)(nw + b * QK + sub * 2), uh = *(const f2 *)(nw + b * QK + 16 + sub * 2);
+				lo.x *= ul.x, lo.y *= ul.y, hi.x *= uh.x, hi.y *= uh.y;
+			}
 			float s = (float)((q0 & 15) - 8) * lo.x + (float)((q1 & 15) - 8) * lo.y + (float)((q0 >> 4) - 8) * hi.x +
 			          (float)((q1 >> 4) - 8) * hi.y;
 			acc += load_half(blk) * s;
 		}
 	} else {
-		for (int k = lane; k < cols; k += 32) acc += weight_at<T>(row, k) * x[k];
+		for (int k = lane; k < cols; k += 32) acc += weight_at<T>(row, k) * (NORM ? x[k] * nw[k] : x[k]);
 	}
 	return warp_sum(acc);
+}
+
+// rms_scale is 1/sqrt(mean(x²) + eps) over a row of cols values, as rmsnorm computes it, for
+// every lane of a warp.
+DEV float rms_scale(const float *x, int cols, float eps, int lane) {
+	float s = 0.f;
+	for (int k = lane; k < cols; k += 32) s += x[k] * x[k];
+	return 1.f / __nvvm_sqrt_rn_f(warp_sum(s) / (float)cols + eps);
+}
+
+// dot_in is dot_row of the input row, RMS-normalized with weights nw first where nw is set.
+template <int T>
+DEV float dot_in(const u8 *row, const float *x, const float *nw, float rs, int cols, int lane) {
+	return nw ? dot_row<T, true>(row, x, nw, cols, lane) * rs : dot_row<T, false>(row, x, nw, cols, lane);
 }
 
 // mv: Y (n, rows) = X · Wᵀ, plus Y's own values when acc is set (a product added to the residual
@@ -44,7 +66,7 @@ template <int T>
 DEV void mv(const u8 *W, const float *X, float *Y, int rows, int cols, int acc) {
 	int r = blockIdx.x * 8 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
 	if (r >= rows) return;
-	float s = dot_row<T>(W + (long)r * row_bytes(T, cols), X + (long)blockIdx.y * cols, cols, lane);
+	float s = dot_row<T, false>(W + (long)r * row_bytes(T, cols), X + (long)blockIdx.y * cols, nullptr, cols, lane);
 	if (lane == 0) {
 		float *y = Y + (long)blockIdx.y * rows + r;
 		*y = acc ? *y + s : s;
@@ -52,10 +74,11 @@ DEV void mv(const u8 *W, const float *X, float *Y, int rows, int cols, int acc) 
 }
 
 // mv3: three products of the same inputs in one launch (a layer's queries, keys and values): the
-// grid's rows run through W0's rows, then W1's, then W2's; Yi is (n, ri).
+// grid's rows run through W0's rows, then W1's, then W2's; Yi is (n, ri). Where NW is set the
+// inputs are RMS-normalized with weights NW first (eps added to the mean square).
 template <int T>
 DEV void mv3(const u8 *W0, float *Y0, int r0, const u8 *W1, float *Y1, int r1, const u8 *W2, float *Y2, int r2,
-             const float *X, int cols) {
+             const float *X, int cols, const float *NW, float eps) {
 	int r = blockIdx.x * 8 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
 	const u8 *W = W0;
 	float *Y = Y0;
@@ -67,19 +90,23 @@ DEV void mv3(const u8 *W0, float *Y0, int r0, const u8 *W1, float *Y1, int r1, c
 			if (r >= r2) return;
 		}
 	}
-	float s = dot_row<T>(W + (long)r * row_bytes(T, cols), X + (long)blockIdx.y * cols, cols, lane);
+	const float *x = X + (long)blockIdx.y * cols;
+	float rs = NW ? rms_scale(x, cols, eps, lane) : 1.f;
+	float s = dot_in<T>(W + (long)r * row_bytes(T, cols), x, NW, rs, cols, lane);
 	if (lane == 0) Y[(long)blockIdx.y * rows + r] = s;
 }
 
-// mv_swiglu: Y (n, rows) = silu(X · Gᵀ) · (X · Uᵀ), a feed-forward block's first half in one launch.
+// mv_swiglu: Y (n, rows) = silu(X · Gᵀ) · (X · Uᵀ), a feed-forward block's first half in one
+// launch; NW as for mv3.
 template <int T>
-DEV void mv_swiglu(const u8 *G, const u8 *U, const float *X, float *Y, int rows, int cols) {
+DEV void mv_swiglu(const u8 *G, const u8 *U, const float *X, float *Y, int rows, int cols, const float *NW, float eps) {
 	int r = blockIdx.x * 8 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
 	if (r >= rows) return;
 	const float *x = X + (long)blockIdx.y * cols;
+	float rs = NW ? rms_scale(x, cols, eps, lane) : 1.f;
 	long off = (long)r * row_bytes(T, cols);
-	float g = dot_row<T>(G + off, x, cols, lane);
-	float u = dot_row<T>(U + off, x, cols, lane);
+	float g = dot_in<T>(G + off, x, NW, rs, cols, lane);
+	float u = dot_in<T>(U + off, x, NW, rs, cols, lane);
 	if (lane == 0) Y[(long)blockIdx.y * rows + r] = g / (1.f + exp_fast(-g)) * u;
 }
 
@@ -88,11 +115,12 @@ DEV void mv_swiglu(const u8 *G, const u8 *U, const float *X, float *Y, int rows,
 		mv<T>(W, X, Y, rows, cols, acc);                                                                       \
 	}                                                                                                          \
 	KERNEL void mv3_##s(const u8 *W0, float *Y0, int r0, const u8 *W1, float *Y1, int r1, const u8 *W2, float *Y2, \
-	                    int r2, const float *X, int cols) {                                                      \
-		mv3<T>(W0, Y0, r0, W1, Y1, r1, W2, Y2, r2, X, cols);                                                    \
+	                    int r2, const float *X, int cols, const float *NW, float eps) {                          \
+		mv3<T>(W0, Y0, r0, W1, Y1, r1, W2, Y2, r2, X, cols, NW, eps);                                           \
 	}                                                                                                          \
-	KERNEL void mv_swiglu_##s(const u8 *G, const u8 *U, const float *X, float *Y, int rows, int cols) {          \
-		mv_swiglu<T>(G, U, X, Y, rows, cols);                                                                  \
+	KERNEL void mv_swiglu_##s(const u8 *G, const u8 *U, const float *X, float *Y, int rows, int cols,            \
+	                          const float *NW, float eps) {                                                    \
+		mv_swiglu<T>(G, U, X, Y, rows, cols, NW, eps);                                                         \
 	}
 MV_KERNELS(f32, T_F32)
 MV_KERNELS(f16, T_F16)
