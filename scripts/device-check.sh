@@ -29,9 +29,9 @@ echo "capture rc=$?"
 grep -E '^(--- |    --- |ok|FAIL|PASS)|differ' "$OUT/capture.txt" | head
 
 step "kernel benchmarks"
-(cd engine/backend/cuda && timeout 90 "$T" -test.run '^$' -test.bench 'Launch|MatVec|Attention' -test.benchtime 5x) >"$OUT/bench-kernels.txt" 2>&1
+(cd engine/backend/cuda && timeout 150 "$T" -test.run '^$' -test.bench 'Launch|MatVec|Attention|Decode' -test.benchtime 5x) >"$OUT/bench-kernels.txt" 2>&1
 echo "bench rc=$?"
-grep -E 'Benchmark|FAIL|panic' "$OUT/bench-kernels.txt"
+grep -E 'Benchmark|decode_test|FAIL|panic' "$OUT/bench-kernels.txt"
 
 step "PyTorch scaled_dot_product_attention"
 timeout 45 python3 scripts/sdpa_bench.py >"$OUT/sdpa.txt" 2>&1 || echo "sdpa rc=$?"
