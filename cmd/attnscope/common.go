@@ -9,13 +9,14 @@ import (
 
 	"github.com/attnscope/attnscope/engine/backend"
 	"github.com/attnscope/attnscope/engine/backend/cpu"
+	"github.com/attnscope/attnscope/engine/backend/cuda"
 	"github.com/attnscope/attnscope/engine/infer"
 )
 
 // modelFlags are the flags every model command takes.
 type modelFlags struct {
 	model, prompt, backend string
-	compute                string
+	compute, gpuAttention  string
 	threads, ctx           int
 	json                   bool
 }
@@ -27,6 +28,7 @@ func (m *modelFlags) register(fs *flag.FlagSet, prompt bool) {
 	}
 	fs.StringVar(&m.backend, "backend", "auto", "compute backend: auto (CUDA when a GPU is usable, else the CPU), cpu or cuda")
 	fs.StringVar(&m.compute, "compute", "auto", "products with F16/BF16/quantized weights on the CPU: f32 (weights dequantized, float32 activations), ggml (activations rounded as llama.cpp's CPU backend does, and its attention order) or auto (ggml's integer products for Q8_0 and Q4_0, f32 for the rest)")
+	fs.StringVar(&m.gpuAttention, "gpu-attention", "f32", "attention on the GPU: f32, or f16 (the tensor cores: inputs rounded to f16, sums in float32, as PyTorch's F16 attention; heads of 64 or 128 values, 16 or more tokens at once)")
 	fs.IntVar(&m.threads, "threads", 0, "worker threads (0: all cores)")
 	fs.IntVar(&m.ctx, "ctx", 0, "context size in tokens (0: the model's)")
 	fs.BoolVar(&m.json, "json", false, "print JSON")
@@ -50,7 +52,22 @@ func (m *modelFlags) newBackend() (backend.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return selectBackend(m.backend, m.threads, compute)
+	if m.gpuAttention != "f32" && m.gpuAttention != "f16" {
+		return nil, fmt.Errorf("--gpu-attention %q: f32 or f16", m.gpuAttention)
+	}
+	if m.gpuAttention == "f16" && m.backend == "cpu" {
+		return nil, fmt.Errorf("--gpu-attention f16 runs only on the GPU (--backend cuda or auto)")
+	}
+	be, err := selectBackend(m.backend, m.threads, compute)
+	if err != nil {
+		return nil, err
+	}
+	if g, ok := be.(*cuda.Backend); ok {
+		g.SetHalfAttention(m.gpuAttention == "f16")
+	} else if m.gpuAttention == "f16" {
+		fmt.Fprintln(backendLog, "backend: --gpu-attention f16 has no effect on the CPU")
+	}
+	return be, nil
 }
 
 // parseOpen parses a command's flags, checks the model flags (and a prompt when prompt is set)

@@ -208,6 +208,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"run", "--model", shareddata.Model(t, "stories260K.gguf"), "--prompt", strings.Repeat("word ", 300), "--ctx", "64"}, 1, "longer than the model's context"},
 		{[]string{"run", "--model", shareddata.Model(t, "stories260K.gguf"), "--prompt", "x", "--top-k", "-3"}, 1, "top-k"},
 		{[]string{"run", "--model", shareddata.Model(t, "stories260K.gguf"), "--prompt", "x", "--backend", "tpu"}, 1, "unknown backend"},
+		{[]string{"run", "--model", shareddata.Model(t, "stories260K.gguf"), "--prompt", "x", "--gpu-attention", "f8"}, 1, "f32 or f16"},
+		{[]string{"run", "--model", shareddata.Model(t, "stories260K.gguf"), "--prompt", "x", "--backend", "cpu", "--gpu-attention", "f16"}, 1, "only on the GPU"},
 	} {
 		out, code := cli(t, c.args...)
 		if code != c.code || !strings.Contains(out, c.msg) {

@@ -432,6 +432,9 @@ func (o *ops) Attention(out, q, k, v backend.Buffer, s backend.AttnShape) {
 	span("Attention q", qb, 0, s.N*s.NHead*s.HeadDim)
 	span("Attention k", kb, 0, s.Total*s.KVStride)
 	span("Attention v", vb, 0, s.Total*s.KVStride)
+	if o.b.halfAttention {
+		s.Half = true
+	}
 	if mmaAttention(s) {
 		// f16 copies of the queries and of the keys and values seen, then the tensor cores.
 		nq, nkv := s.N*s.NHead*s.HeadDim, s.Total*s.KVStride
