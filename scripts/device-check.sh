@@ -50,6 +50,12 @@ echo "s110m-q8_0 cpu $(timeout 120 "$A" bench --model "$M/s110m-q8_0.gguf" --bac
   -o "$M/1b-q8_0.gguf" | tee -a "$OUT/bench-models.txt"
 echo "1b-q8_0 cuda $(timeout 120 "$A" bench --model "$M/1b-q8_0.gguf" --backend cuda --prompt-tokens 128 --gen-tokens 128 --runs 3 --json 2>&1 | tail -1)" | tee -a "$OUT/bench-models.txt"
 
+step "long prompts: float32 and tensor-core attention"
+"$A" synth --preset s110m --ctx 8192 --type q8_0 -o "$M/s110m-8k.gguf" >/dev/null
+for att in f32 f16; do
+  echo "s110m-8k q8_0 --gpu-attention $att $(timeout 120 "$A" bench --model "$M/s110m-8k.gguf" --backend cuda --gpu-attention $att --prompt-tokens 4096 --gen-tokens 32 --runs 2 --json 2>&1 | tail -1)"
+done | tee -a "$OUT/bench-models.txt"
+
 step "memory plan checked on the GPU"
 "$A" plan --model "$M/s110m-q8_0.gguf" --seq 1024 --gpu h200-141gb --kv-type f32 --verify 2>&1 | tail -8 | tee "$OUT/plan.txt"
 "$A" plan --model "$M/1b-q8_0.gguf" --seq 2048 --gpu h200-141gb --kv-type f32 --verify 2>&1 | tail -8 | tee -a "$OUT/plan.txt"
