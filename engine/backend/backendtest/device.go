@@ -316,16 +316,23 @@ var AttnCases = []backend.AttnShape{
 	{N: 3, Pos0: 100, Total: 103, NHead: 2, NKVHead: 1, HeadDim: 80, Causal: true},
 }
 
+// attnInputs completes s (its rows' stride and scale) and returns its queries, keys and values,
+// drawn from seed on: normal values, the queries doubled (sharper rows).
+func attnInputs(s *backend.AttnShape, seed uint64) (q, k, v []float32) {
+	s.KVStride = s.NKVHead * s.HeadDim
+	s.Scale = float32(1 / math.Sqrt(float64(s.HeadDim)))
+	q = Inputs(s.N*s.NHead, s.HeadDim, seed)
+	k = Inputs(s.Total, s.KVStride, seed+1)
+	v = Inputs(s.Total, s.KVStride, seed+2)
+	for i := range q {
+		q[i] *= 2
+	}
+	return q, k, v
+}
+
 func testAttention(t *testing.T, d backend.Device) {
 	for ci, s := range AttnCases {
-		s.KVStride = s.NKVHead * s.HeadDim
-		s.Scale = float32(1 / math.Sqrt(float64(s.HeadDim)))
-		q := Inputs(s.N*s.NHead, s.HeadDim, uint64(3*ci))
-		k := Inputs(s.Total, s.KVStride, uint64(3*ci+1))
-		v := Inputs(s.Total, s.KVStride, uint64(3*ci+2))
-		for i := range q {
-			q[i] *= 2 // sharper rows
-		}
+		q, k, v := attnInputs(&s, uint64(3*ci))
 		name := fmt.Sprintf("case %d %+v", ci, s)
 		check(t, d, "Attention "+name, s.N*s.NHead*s.HeadDim, [][]float32{q, k, v}, 5e-5, func(o backend.Ops, out backend.Buffer, in []backend.Buffer) {
 			o.Attention(out, in[0], in[1], in[2], s)

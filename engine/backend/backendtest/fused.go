@@ -30,23 +30,6 @@ func otherCase(t *testing.T, c Case) Case {
 // fusedBatches cover the row-by-row kernels (one and several inputs) and the tiled ones.
 var fusedBatches = []int{1, 5, 9, 70}
 
-// normRows returns x's rows RMS-normalized with weights w (float64 sums, rounded once).
-func normRows(x, w []float32, n, cols int, eps float32) []float32 {
-	h := make([]float32, len(x))
-	for r := 0; r < n; r++ {
-		row := x[r*cols : (r+1)*cols]
-		var ss float64
-		for _, v := range row {
-			ss += float64(v) * float64(v)
-		}
-		rs := 1 / math.Sqrt(ss/float64(cols)+float64(eps))
-		for k, v := range row {
-			h[r*cols+k] = float32(float64(v) * rs * float64(w[k]))
-		}
-	}
-	return h
-}
-
 // testFused checks the fused products against float64 references: MatMulAdd within DotBound
 // plus the addition's rounding, MatMul3 within DotBound, MatMulSwiGLU within the bounds of its
 // two products carried through silu(g)·u; with a Norm, the normalized input's own roundings
@@ -70,7 +53,9 @@ func testFused(t *testing.T, d backend.Device) {
 					for i := range x {
 						x[i] = x[i]*3 + 0.5
 					}
-					in = normRows(x, nw, n, cols, eps)
+					h := make(hostBuf, len(x))
+					hostOps{}.RMSNorm(h, hostBuf(x), hostBuf(nw), n, cols, eps) // float64 sums, rounded once
+					in = h
 				}
 				ref, abs := Reference(c.Rows, in, n)
 				ref2, abs2 := Reference(c2.Rows, in, n)
@@ -208,15 +193,8 @@ const HalfTol = 5e-3
 
 func testHalfAttention(t *testing.T, d backend.Device) {
 	for ci, s := range HalfAttnCases {
-		s.KVStride = s.NKVHead * s.HeadDim
-		s.Scale = float32(1 / math.Sqrt(float64(s.HeadDim)))
+		q, k, v := attnInputs(&s, uint64(50+3*ci))
 		s.Half = true
-		q := Inputs(s.N*s.NHead, s.HeadDim, uint64(50+3*ci))
-		k := Inputs(s.Total, s.KVStride, uint64(51+3*ci))
-		v := Inputs(s.Total, s.KVStride, uint64(52+3*ci))
-		for i := range q {
-			q[i] *= 2
-		}
 		check(t, d, fmt.Sprintf("Attention half case %d %+v", ci, s), s.N*s.NHead*s.HeadDim, [][]float32{q, k, v}, HalfTol,
 			func(o backend.Ops, out backend.Buffer, in []backend.Buffer) {
 				o.Attention(out, in[0], in[1], in[2], s)
