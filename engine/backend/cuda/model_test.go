@@ -109,10 +109,10 @@ func (a *attnBench) close() {
 	})
 }
 
-// runF16 runs attn_mma (no pipeline, the first kernel) on the f16 copies.
+// runV1 runs attn_mma (no pipeline, the first kernel; 64 queries a block) on the f16 copies.
 func (a *attnBench) runV1(o *ops) {
 	s := a.s
-	o.b.launch(fmt.Sprintf("attn_mma_f16_%d", s.HeadDim), (s.N+mmaQueries-1)/mmaQueries, s.NHead, 128, 0, a.qh, a.kh, a.vh,
+	o.b.launch(fmt.Sprintf("attn_mma_f16_%d", s.HeadDim), (s.N+63)/64, s.NHead, 128, 0, a.qh, a.kh, a.vh,
 		o.buf(a.out).ptr, i32(s.N), i32(s.Pos0), i32(s.Total), i32(s.NHead), i32(s.NKVHead), i32(s.KVStride), f32(s.Scale), i32(causal(s)))
 }
 

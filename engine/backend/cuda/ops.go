@@ -357,9 +357,6 @@ func flashKernel(hd int) string {
 	panic(fmt.Sprintf("cuda: attention heads of %d values (at most 256)", hd))
 }
 
-// mmaQueries is the number of queries a block of the tensor-core attention takes.
-const mmaQueries = 64
-
 // mmaAttention reports whether s runs on the tensor cores: half-precision evaluations
 // (s.Half) of at least 16 queries with heads of 64 or 128 values whose rows start on 16-byte
 // boundaries.
