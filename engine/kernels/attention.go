@@ -55,6 +55,58 @@ func AttentionRow(out, probs, q, k, v []float32, nKeys, stride, off int, scale f
 	}
 }
 
+// AttentionRowsAtOnce is how many queries AttentionRows takes.
+const AttentionRowsAtOnce = 4
+
+// AttentionRows computes AttentionRow(outs[r], probs[r], qs[r], k, v, nKeys[r], stride, off,
+// scale, nil, cached) for AttentionRowsAtOnce queries of one head, with the same bits. Where the
+// platform has vector kernels for it (AVX2: heads a multiple of 8 values, the keys a cache's or a
+// multiple of 16), the four queries share each key's loads and, for heads under 64 values, the
+// transposes of the scores: a prompt's rows are many short products over the same keys.
+func AttentionRows(outs, probs, qs [][]float32, k, v []float32, nKeys []int, stride, off int, scale float32, cached bool) {
+	const n = AttentionRowsAtOnce
+	if len(outs) != n || len(probs) != n || len(qs) != n || len(nKeys) != n {
+		panic("kernels: AttentionRows: not four queries")
+	}
+	hd := len(qs[0])
+	maxKeys, vec := 0, attnRowsOn(hd)
+	for r := range n {
+		checkLen("AttentionRows q", len(qs[r]), hd)
+		checkLen("AttentionRows out", len(outs[r]), hd)
+		if nKeys[r] < 1 || len(probs[r]) < nKeys[r] {
+			panic("kernels: AttentionRows: no keys, or probs shorter than the keys")
+		}
+		maxKeys = max(maxKeys, nKeys[r])
+		vec = vec && (cached || nKeys[r]%16 == 0)
+	}
+	if !vec {
+		for r := range n {
+			AttentionRow(outs[r], probs[r], qs[r], k, v, nKeys[r], stride, off, scale, nil, cached)
+		}
+		return
+	}
+	if len(k) < (maxKeys-1)*stride+off+hd || len(v) < (maxKeys-1)*stride+off+hd {
+		panic("kernels: AttentionRows: keys or values too short")
+	}
+	var ps, qq [n][]float32
+	for r := range n {
+		ps[r], qq[r] = probs[r][:nKeys[r]], qs[r]
+	}
+	j0 := attnScoresRowsSIMD(&ps, &qq, k, stride, off, scale, maxKeys)
+	for r := range n {
+		p := ps[r]
+		for j := j0; j < len(p); j++ {
+			p[j] = DotBlocked(qq[r], k[j*stride+off:j*stride+off+hd]) * scale
+		}
+		SoftmaxChunked(p, cached)
+	}
+	var oo [n][]float32
+	for r := range n {
+		oo[r] = outs[r]
+	}
+	attnValuesRowsSIMD(&oo, &ps, v, stride, off)
+}
+
 // dotLanesStrided is DotLanes(p, w) with w[j] = v[j*stride+base]; when padded, p and w are taken
 // as extended with zeros to a multiple of 16, so that every term goes to its lane j mod 16.
 func dotLanesStrided(p, v []float32, stride, base int, padded bool) float32 {

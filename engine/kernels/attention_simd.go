@@ -164,3 +164,179 @@ func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 	}
 	return n8
 }
+
+// attnRowsOn says whether AttentionRows has vector kernels for heads of hd values.
+func attnRowsOn(hd int) bool {
+	return (simdLevel == simdAVX2 || simdLevel == simdAVX512) && hd%8 == 0
+}
+
+// attnScoresRowsSIMD is attnScoresSIMD for the four queries qs at once, into ps (their
+// lengths the keys each sees; maxKeys the most): each block of eight keys × eight elements is
+// transposed once for the four, every query's chains the same as attnScoresSIMD's. It returns
+// how many keys it did for every query (0 for heads of 64 values or more), rows past a query's
+// keys computed and dropped; a query's keys beyond that are left to the caller.
+func attnScoresRowsSIMD(ps, qs *[AttentionRowsAtOnce][]float32, k []float32, stride, off int, scale float32, maxKeys int) int {
+	hd := len(qs[0])
+	if hd >= 64 || hd%8 != 0 {
+		return 0
+	}
+	n8 := maxKeys &^ 7
+	end := n8
+	if n8 < maxKeys && len(k) >= (n8+7)*stride+off+hd {
+		end = n8 + 8
+	}
+	// Each query's elements broadcast once (see attnScoresSIMD).
+	var qb [AttentionRowsAtOnce][56][8]float32
+	for r := range qs {
+		for i, v := range qs[r] {
+			archsimd.BroadcastFloat32x8(v).StoreArray(&qb[r][i])
+		}
+	}
+	sc := archsimd.BroadcastFloat32x8(scale)
+	zero := archsimd.BroadcastFloat32x8(0)
+	for j := 0; j < end; j += 8 {
+		s0, s1, s2, s3 := zero, zero, zero, zero
+		for d := 0; d < hd; d += 8 {
+			b := j*stride + off + d
+			r := k[b : b+7*stride+8]
+			r0 := archsimd.LoadFloat32x8(r[0:8])
+			r1 := archsimd.LoadFloat32x8(r[stride : stride+8])
+			r2 := archsimd.LoadFloat32x8(r[2*stride : 2*stride+8])
+			r3 := archsimd.LoadFloat32x8(r[3*stride : 3*stride+8])
+			r4 := archsimd.LoadFloat32x8(r[4*stride : 4*stride+8])
+			r5 := archsimd.LoadFloat32x8(r[5*stride : 5*stride+8])
+			r6 := archsimd.LoadFloat32x8(r[6*stride : 6*stride+8])
+			r7 := archsimd.LoadFloat32x8(r[7*stride : 7*stride+8])
+			// The transposes of attnScoresSIMD: element i of the eight keys in one vector.
+			t0 := r0.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r1)
+			t1 := r0.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r1)
+			t2 := r2.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r3)
+			t3 := r2.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r3)
+			c0 := t0.ConcatPermuteScalarsGrouped(0, 2, 4, 6, t2)
+			c1 := t0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, t2)
+			c2 := t1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, t3)
+			c3 := t1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, t3)
+			u0 := r4.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r5)
+			u1 := r4.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r5)
+			u2 := r6.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r7)
+			u3 := r6.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r7)
+			e0 := u0.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u2)
+			e1 := u0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u2)
+			e2 := u1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u3)
+			e3 := u1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u3)
+			q0, q1 := (*[8][8]float32)(qb[0][d:d+8]), (*[8][8]float32)(qb[1][d:d+8])
+			q2, q3 := (*[8][8]float32)(qb[2][d:d+8]), (*[8][8]float32)(qb[3][d:d+8])
+			var x archsimd.Float32x8
+			x = c0.ConcatPermute128Scalars(0, 2, e0)
+			s0, s1 = archsimd.LoadFloat32x8Array(&q0[0]).MulAdd(x, s0), archsimd.LoadFloat32x8Array(&q1[0]).MulAdd(x, s1)
+			s2, s3 = archsimd.LoadFloat32x8Array(&q2[0]).MulAdd(x, s2), archsimd.LoadFloat32x8Array(&q3[0]).MulAdd(x, s3)
+			x = c1.ConcatPermute128Scalars(0, 2, e1)
+			s0, s1 = archsimd.LoadFloat32x8Array(&q0[1]).MulAdd(x, s0), archsimd.LoadFloat32x8Array(&q1[1]).MulAdd(x, s1)
+			s2, s3 = archsimd.LoadFloat32x8Array(&q2[1]).MulAdd(x, s2), archsimd.LoadFloat32x8Array(&q3[1]).MulAdd(x, s3)
+			x = c2.ConcatPermute128Scalars(0, 2, e2)
+			s0, s1 = archsimd.LoadFloat32x8Array(&q0[2]).MulAdd(x, s0), archsimd.LoadFloat32x8Array(&q1[2]).MulAdd(x, s1)
+			s2, s3 = archsimd.LoadFloat32x8Array(&q2[2]).MulAdd(x, s2), archsimd.LoadFloat32x8Array(&q3[2]).MulAdd(x, s3)
+			x = c3.ConcatPermute128Scalars(0, 2, e3)
+			s0, s1 = archsimd.LoadFloat32x8Array(&q0[3]).MulAdd(x, s0), archsimd.LoadFloat32x8Array(&q1[3]).MulAdd(x, s1)
+			s2, s3 = archsimd.LoadFloat32x8Array(&q2[3]).MulAdd(x, s2), archsimd.LoadFloat32x8Array(&q3[3]).MulAdd(x, s3)
+			x = c0.ConcatPermute128Scalars(1, 3, e0)
+			s0, s1 = archsimd.LoadFloat32x8Array(&q0[4]).MulAdd(x, s0), archsimd.LoadFloat32x8Array(&q1[4]).MulAdd(x, s1)
+			s2, s3 = archsimd.LoadFloat32x8Array(&q2[4]).MulAdd(x, s2), archsimd.LoadFloat32x8Array(&q3[4]).MulAdd(x, s3)
+			x = c1.ConcatPermute128Scalars(1, 3, e1)
+			s0, s1 = archsimd.LoadFloat32x8Array(&q0[5]).MulAdd(x, s0), archsimd.LoadFloat32x8Array(&q1[5]).MulAdd(x, s1)
+			s2, s3 = archsimd.LoadFloat32x8Array(&q2[5]).MulAdd(x, s2), archsimd.LoadFloat32x8Array(&q3[5]).MulAdd(x, s3)
+			x = c2.ConcatPermute128Scalars(1, 3, e2)
+			s0, s1 = archsimd.LoadFloat32x8Array(&q0[6]).MulAdd(x, s0), archsimd.LoadFloat32x8Array(&q1[6]).MulAdd(x, s1)
+			s2, s3 = archsimd.LoadFloat32x8Array(&q2[6]).MulAdd(x, s2), archsimd.LoadFloat32x8Array(&q3[6]).MulAdd(x, s3)
+			x = c3.ConcatPermute128Scalars(1, 3, e3)
+			s0, s1 = archsimd.LoadFloat32x8Array(&q0[7]).MulAdd(x, s0), archsimd.LoadFloat32x8Array(&q1[7]).MulAdd(x, s1)
+			s2, s3 = archsimd.LoadFloat32x8Array(&q2[7]).MulAdd(x, s2), archsimd.LoadFloat32x8Array(&q3[7]).MulAdd(x, s3)
+		}
+		storeScores(ps[0], j, s0.Mul(sc))
+		storeScores(ps[1], j, s1.Mul(sc))
+		storeScores(ps[2], j, s2.Mul(sc))
+		storeScores(ps[3], j, s3.Mul(sc))
+	}
+	archsimd.ClearAVXUpperBits()
+	return end
+}
+
+// storeScores writes the scores s of keys j…j+7 to p, those below len(p).
+func storeScores(p []float32, j int, s archsimd.Float32x8) {
+	if j+8 <= len(p) {
+		s.Store(p[j : j+8])
+		return
+	}
+	if j < len(p) {
+		var last [8]float32
+		s.StoreArray(&last)
+		copy(p[j:], last[:])
+	}
+}
+
+// attnValuesRowsSIMD is attnValuesSIMD for the four queries' probabilities ps at once (their
+// lengths the keys each sees) into outs: lanes two at a time, each query's two accumulators in
+// registers, every value vector loaded once for the four while all of them see its key; each
+// accumulator takes its keys in order, as in attnValuesSIMD, and the lanes are reduced the same.
+func attnValuesRowsSIMD(outs, ps *[AttentionRowsAtOnce][]float32, v []float32, stride, off int) {
+	hd := len(outs[0]) &^ 7
+	p0, p1, p2, p3 := ps[0], ps[1], ps[2], ps[3]
+	common := min(len(p0), len(p1), len(p2), len(p3))
+	var lanes [AttentionRowsAtOnce][16][8]float32
+	zero := archsimd.BroadcastFloat32x8(0)
+	for d := 0; d < hd; d += 8 {
+		base := off + d
+		for l := 0; l < 16; l += 2 {
+			a0, b0, a1, b1, a2, b2, a3, b3 := zero, zero, zero, zero, zero, zero, zero, zero
+			j := l
+			for ; j+1 < common; j += 16 {
+				r := v[j*stride+base : (j+1)*stride+base+8]
+				va := archsimd.LoadFloat32x8(r[0:8])
+				vb := archsimd.LoadFloat32x8(r[stride : stride+8])
+				a0 = archsimd.BroadcastFloat32x8(p0[j]).MulAdd(va, a0)
+				b0 = archsimd.BroadcastFloat32x8(p0[j+1]).MulAdd(vb, b0)
+				a1 = archsimd.BroadcastFloat32x8(p1[j]).MulAdd(va, a1)
+				b1 = archsimd.BroadcastFloat32x8(p1[j+1]).MulAdd(vb, b1)
+				a2 = archsimd.BroadcastFloat32x8(p2[j]).MulAdd(va, a2)
+				b2 = archsimd.BroadcastFloat32x8(p2[j+1]).MulAdd(vb, b2)
+				a3 = archsimd.BroadcastFloat32x8(p3[j]).MulAdd(va, a3)
+				b3 = archsimd.BroadcastFloat32x8(p3[j+1]).MulAdd(vb, b3)
+			}
+			// The keys of lanes l and l+1 past the shortest query's, query by query.
+			a0, b0 = laneTail(p0, v, stride, base, j, a0, b0)
+			a1, b1 = laneTail(p1, v, stride, base, j, a1, b1)
+			a2, b2 = laneTail(p2, v, stride, base, j, a2, b2)
+			a3, b3 = laneTail(p3, v, stride, base, j, a3, b3)
+			a0.StoreArray(&lanes[0][l])
+			b0.StoreArray(&lanes[0][l+1])
+			a1.StoreArray(&lanes[1][l])
+			b1.StoreArray(&lanes[1][l+1])
+			a2.StoreArray(&lanes[2][l])
+			b2.StoreArray(&lanes[2][l+1])
+			a3.StoreArray(&lanes[3][l])
+			b3.StoreArray(&lanes[3][l+1])
+		}
+		for r := range lanes {
+			// reduce16 for each d, as attnValuesSIMD: halves, quarters, then pairs.
+			var h [8]archsimd.Float32x8
+			for i := range h {
+				h[i] = archsimd.LoadFloat32x8Array(&lanes[r][i]).Add(archsimd.LoadFloat32x8Array(&lanes[r][i+8]))
+			}
+			q0, q1, q2, q3 := h[0].Add(h[4]), h[1].Add(h[5]), h[2].Add(h[6]), h[3].Add(h[7])
+			q0.Add(q2).Add(q1.Add(q3)).Store(outs[r][d : d+8])
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// laneTail adds to a (lane j mod 16) and b (the next lane) the terms of keys j, j+1, j+16,
+// j+17, … below len(p).
+func laneTail(p, v []float32, stride, base, j int, a, b archsimd.Float32x8) (archsimd.Float32x8, archsimd.Float32x8) {
+	for ; j < len(p); j += 16 {
+		a = archsimd.BroadcastFloat32x8(p[j]).MulAdd(archsimd.LoadFloat32x8(v[j*stride+base:j*stride+base+8]), a)
+		if j+1 < len(p) {
+			b = archsimd.BroadcastFloat32x8(p[j+1]).MulAdd(archsimd.LoadFloat32x8(v[(j+1)*stride+base:(j+1)*stride+base+8]), b)
+		}
+	}
+	return a, b
+}

@@ -1,8 +1,10 @@
 package kernels_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/attnscope/attnscope/engine/kernels"
@@ -269,5 +271,96 @@ func TestAttentionRowShortBias(t *testing.T) {
 	l := newKV(r, 10, 1, 8)
 	mustPanic(t, "kernels: AttentionRow", func() {
 		kernels.AttentionRow(make([]float32, 8), make([]float32, 10), normal(r, 8, 1), l.k, l.v, 10, 8, 0, 1, make([]float32, 9), false)
+	})
+}
+
+// TestAttentionRowsMatchRow checks that AttentionRows gives AttentionRow's bits for each of its
+// queries: heads with and without the transposed scores (under and from 64 values), keys a
+// cache's (padded) or not, consecutive causal rows and arbitrary key counts, shortest first and
+// last, with the vector kernels and without.
+func TestAttentionRowsMatchRow(t *testing.T) {
+	for _, hd := range []int{8, 16, 48, 56, 64, 72, 128} {
+		for _, counts := range [][4]int{{1, 2, 3, 4}, {13, 14, 15, 16}, {31, 32, 33, 34}, {64, 7, 100, 17}, {128, 129, 130, 131}, {16, 32, 48, 64}} {
+			for _, cached := range []bool{true, false} {
+				name := fmt.Sprintf("hd=%d/keys=%v/cached=%v", hd, counts, cached)
+				t.Run(name, func(t *testing.T) {
+					const nKVHead = 2
+					r := newRand(uint64(hd*1000 + counts[0]))
+					maxKeys := slices.Max(counts[:])
+					// A cache holds rows up to the next multiple of 32 (its padding).
+					l := newKV(r, (maxKeys+31)&^31, nKVHead, hd)
+					scale := float32(1 / math.Sqrt(float64(hd)))
+					for _, on := range []bool{true, false} {
+						restore := kernels.UseSIMD(on)
+						outs, probs, qs := make([][]float32, 4), make([][]float32, 4), make([][]float32, 4)
+						for i := range outs {
+							outs[i], probs[i], qs[i] = make([]float32, hd), make([]float32, counts[i]+5), normal(r, hd, 1)
+						}
+						kernels.AttentionRows(outs, probs, qs, l.k, l.v, counts[:], l.stride(), l.off(1), scale, cached)
+						for i := range outs {
+							out, p := make([]float32, hd), make([]float32, counts[i])
+							kernels.AttentionRow(out, p, qs[i], l.k, l.v, counts[i], l.stride(), l.off(1), scale, nil, cached)
+							for j := range p {
+								if !sameBits(p[j], probs[i][j]) {
+									restore()
+									t.Fatalf("simd=%v query %d: prob %d = %v, AttentionRow %v", on, i, j, probs[i][j], p[j])
+								}
+							}
+							for d := range out {
+								if !sameBits(out[d], outs[i][d]) {
+									restore()
+									t.Fatalf("simd=%v query %d: out[%d] = %v, AttentionRow %v", on, i, d, outs[i][d], out[d])
+								}
+							}
+						}
+						restore()
+					}
+				})
+			}
+		}
+	}
+}
+
+// FuzzAttentionRows checks AttentionRows against AttentionRow, query by query, bit for bit, for
+// heads of any multiple of 8 up to 80 values, any key counts and values of any scale.
+func FuzzAttentionRows(f *testing.F) {
+	f.Add(uint8(5), uint32(0x04030201), uint8(1), float32(1), uint64(1))
+	f.Add(uint8(7), uint32(0x11213141), uint8(0), float32(30), uint64(2))
+	f.Add(uint8(2), uint32(0xff10200f), uint8(1), float32(1e-3), uint64(3))
+	f.Fuzz(func(t *testing.T, hd8 uint8, counts uint32, flags uint8, sigma float32, seed uint64) {
+		hd := 8 * (int(hd8)%10 + 1)
+		var nKeys [4]int
+		for i := range nKeys {
+			nKeys[i] = int(counts>>(8*i)&0xff)%160 + 1
+		}
+		cached := flags&1 != 0
+		if !(sigma > 1e-6 && sigma < 1e6) {
+			sigma = 1
+		}
+		r := newRand(seed)
+		l := newKV(r, (slices.Max(nKeys[:])+31)&^31, 1, hd)
+		for i := range l.k {
+			l.k[i] *= sigma
+		}
+		scale := float32(1 / math.Sqrt(float64(hd)))
+		outs, probs, qs := make([][]float32, 4), make([][]float32, 4), make([][]float32, 4)
+		for i := range outs {
+			outs[i], probs[i], qs[i] = make([]float32, hd), make([]float32, nKeys[i]), normal(r, hd, 1)
+		}
+		kernels.AttentionRows(outs, probs, qs, l.k, l.v, nKeys[:], hd, 0, scale, cached)
+		for i := range outs {
+			out, p := make([]float32, hd), make([]float32, nKeys[i])
+			kernels.AttentionRow(out, p, qs[i], l.k, l.v, nKeys[i], hd, 0, scale, nil, cached)
+			for j := range p {
+				if !sameBits(p[j], probs[i][j]) {
+					t.Fatalf("hd=%d keys=%v query %d: prob %d = %v, AttentionRow %v", hd, nKeys, i, j, probs[i][j], p[j])
+				}
+			}
+			for d := range out {
+				if !sameBits(out[d], outs[i][d]) {
+					t.Fatalf("hd=%d keys=%v query %d: out[%d] = %v, AttentionRow %v", hd, nKeys, i, d, outs[i][d], out[d])
+				}
+			}
+		}
 	})
 }

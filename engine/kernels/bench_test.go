@@ -107,6 +107,45 @@ func BenchmarkAttentionRow(b *testing.B) {
 	}
 }
 
+// BenchmarkAttentionPromptRows measures a prompt's exact attention for one head (every query
+// over the keys up to its own, keys in a cache): queries one at a time (AttentionRow) and four
+// at a time (AttentionRows), the same bits.
+func BenchmarkAttentionPromptRows(b *testing.B) {
+	for _, headDim := range []int{48, 64} {
+		const n, nKVHead = 128, 6
+		r := newRand(67)
+		l := newKV(r, n, nKVHead, headDim)
+		q := normal(r, n*headDim, 1)
+		out := make([]float32, n*headDim)
+		probs := make([][]float32, kernels.AttentionRowsAtOnce)
+		for i := range probs {
+			probs[i] = make([]float32, n)
+		}
+		scale := float32(1 / math.Sqrt(float64(headDim)))
+		work := float64(4 * headDim * n * (n + 1) / 2)
+		row := func(i int) []float32 { return q[i*headDim : (i+1)*headDim] }
+		o := func(i int) []float32 { return out[i*headDim : (i+1)*headDim] }
+		b.Run(fmt.Sprintf("hd=%d/n=%d/one", headDim, n), func(b *testing.B) {
+			for b.Loop() {
+				for i := 0; i < n; i++ {
+					kernels.AttentionRow(o(i), probs[0], row(i), l.k, l.v, i+1, l.stride(), l.off(1), scale, nil, true)
+				}
+			}
+			flops(b, work)
+		})
+		b.Run(fmt.Sprintf("hd=%d/n=%d/four", headDim, n), func(b *testing.B) {
+			for b.Loop() {
+				for i := 0; i < n; i += 4 {
+					kernels.AttentionRows([][]float32{o(i), o(i + 1), o(i + 2), o(i + 3)}, probs,
+						[][]float32{row(i), row(i + 1), row(i + 2), row(i + 3)}, l.k, l.v, []int{i + 1, i + 2, i + 3, i + 4},
+						l.stride(), l.off(1), scale, true)
+				}
+			}
+			flops(b, work)
+		})
+	}
+}
+
 func BenchmarkMatVecLanes(b *testing.B) {
 	for _, shape := range [][2]int{{768, 288}, {288, 768}, {4096, 288}, {32000, 288}} {
 		rows, c := shape[0], shape[1]

@@ -150,3 +150,14 @@ func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 	}
 	return n4
 }
+
+// attnRowsOn says whether AttentionRows has vector kernels for heads of hd values: not here
+// (it runs AttentionRow, whose v128 kernels are above, once a query).
+func attnRowsOn(hd int) bool { return false }
+
+func attnScoresRowsSIMD(ps, qs *[AttentionRowsAtOnce][]float32, k []float32, stride, off int, scale float32, maxKeys int) int {
+	panic("kernels: no SIMD")
+}
+func attnValuesRowsSIMD(outs, ps *[AttentionRowsAtOnce][]float32, v []float32, stride, off int) {
+	panic("kernels: no SIMD")
+}

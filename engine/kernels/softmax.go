@@ -62,6 +62,11 @@ func SoftmaxChunked(x []float32, padded bool) {
 		sum = softmaxChunksSIMD(x, i0, maxv)
 	}
 	for i := i0; i < full; i += 16 {
+		// With the vector kernels only the padded last chunk comes here.
+		if (simdLevel == simdAVX2 || simdLevel == simdAVX512) && expPartialChunkSIMD(&chunk, x[i:], maxv) {
+			sum += float64(reduce16(&chunk))
+			continue
+		}
 		for l := range chunk {
 			chunk[l] = 0
 			if i+l < len(x) {

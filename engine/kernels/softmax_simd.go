@@ -99,3 +99,22 @@ func scaleSIMD(x []float32, s float32) int {
 	archsimd.ClearAVXUpperBits()
 	return n
 }
+
+// expPartialChunkSIMD sets chunk to ExpApprox(x[l] − maxv) for the l < len(x) (fewer than 16)
+// and 0 past them, x to the same, on vectors (the missing lanes computed from maxv itself and
+// dropped), and reports whether it could: not where a lane is outside the vector range.
+func expPartialChunkSIMD(chunk *[16]float32, x []float32, maxv float32) bool {
+	var buf [16]float32
+	n := copy(buf[:], x)
+	for l := n; l < 16; l++ {
+		buf[l] = maxv
+	}
+	var part [4 * softmaxBatch]float32
+	if expChunksSIMD(buf[:], maxv, &part) != 0 {
+		return false
+	}
+	copy(x, buf[:n])
+	*chunk = [16]float32{}
+	copy(chunk[:], buf[:n])
+	return true
+}

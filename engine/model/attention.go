@@ -89,13 +89,14 @@ type attnJob struct {
 	pool         AttnPool
 }
 
-// scratch is one worker's buffers: a probability row and a bias row (the exact way, and whole
-// captured rows), the tiled way's work and per-query statistics.
+// scratch is one worker's buffers: probability rows (the exact way, four queries at a time, and
+// whole captured rows) and a bias row, the tiled way's work and per-query statistics.
 type scratch struct {
-	probs, bias []float32 // (rowLen)
-	work        []float32 // (FlashWorkLen)
-	rowMax      []float32 // (n)
-	rowSum      []float64 // (n)
+	probs  []float32 // (AttentionRowsAtOnce × rowLen)
+	bias   []float32 // (rowLen)
+	work   []float32 // (FlashWorkLen)
+	rowMax []float32 // (n)
+	rowSum []float64 // (n)
 }
 
 // scratchPool keeps workers' buffers between evaluations.
@@ -104,7 +105,7 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // getScratch returns pooled buffers sized for a; put them back with scratchPool.Put.
 func getScratch(a *attnJob) *scratch {
 	sc := scratchPool.Get().(*scratch)
-	sc.probs = grow(sc.probs, a.rowLen)
+	sc.probs = grow(sc.probs, kernels.AttentionRowsAtOnce*a.rowLen) // rows of a.rowLen
 	if a.exact && a.mask.Window > 0 {
 		sc.bias = grow(sc.bias, a.rowLen)
 	}
@@ -197,7 +198,27 @@ func (a *attnJob) headExact(h int, sc *scratch) {
 	hd, nh := cfg.HeadDim, cfg.NHead
 	off := (h / (nh / cfg.NKVHead)) * hd
 	negInf := float32(math.Inf(-1))
-	for i := 0; i < a.n; i++ {
+	i := 0
+	if a.mask.Window == 0 {
+		// Four queries at a time share the keys' loads (the same bits as one at a time).
+		const four = kernels.AttentionRowsAtOnce
+		var outs, probs, qs [four][]float32
+		var nKeys [four]int
+		for ; i+four <= a.n; i += four {
+			for r := range four {
+				pos := a.pos0 + i + r
+				nKeys[r] = a.keys(pos)
+				qs[r] = a.q[((i+r)*nh+h)*hd : ((i+r)*nh+h+1)*hd]
+				outs[r] = a.out[((i+r)*nh+h)*hd : ((i+r)*nh+h+1)*hd]
+				probs[r] = sc.probs[r*a.rowLen : r*a.rowLen+nKeys[r]]
+			}
+			kernels.AttentionRows(outs[:], probs[:], qs[:], a.k, a.v, nKeys[:], a.kvDim, off, a.scale, cfg.Causal)
+			for r := range four {
+				a.deliver(h, a.pos0+i+r, probs[r])
+			}
+		}
+	}
+	for ; i < a.n; i++ {
 		pos := a.pos0 + i
 		nKeys := a.keys(pos)
 		var bias []float32
@@ -214,11 +235,17 @@ func (a *attnJob) headExact(h int, sc *scratch) {
 		oi := a.out[(i*nh+h)*hd : (i*nh+h+1)*hd]
 		probs := sc.probs[:nKeys]
 		kernels.AttentionRow(oi, probs, qi, a.k, a.v, nKeys, a.kvDim, off, a.scale, bias, cfg.Causal)
-		if a.wantsRow(pos) {
-			a.sink(a.layer, h, pos, probs)
-		}
-		if a.pool != nil {
-			a.pool(a.layer, h, pos, 0, probs)
-		}
+		a.deliver(h, pos, probs)
+	}
+}
+
+// deliver hands the probabilities of the query at pos, head h, to the sink (when it wants the
+// row) and the pooled map.
+func (a *attnJob) deliver(h, pos int, probs []float32) {
+	if a.wantsRow(pos) {
+		a.sink(a.layer, h, pos, probs)
+	}
+	if a.pool != nil {
+		a.pool(a.layer, h, pos, 0, probs)
 	}
 }
