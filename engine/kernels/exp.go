@@ -32,5 +32,10 @@ func ExpApprox(x float32) float32 {
 		return float32(math.Inf(1))
 	}
 	// j·2^n, rounded once (scaling by a power of two is exact unless the result is subnormal).
+	// j lies in [0.7, 1.42], so for −125 ≤ n ≤ 127 the product is normal and finite and one
+	// multiplication by 2^n gives it exactly (math.Ldexp costs a call and a decomposition).
+	if n >= -125 && n <= 127 {
+		return j * math.Float32frombits(uint32(int32(n)+127)<<23)
+	}
 	return float32(math.Ldexp(float64(j), int(n)))
 }
