@@ -14,8 +14,8 @@ import (
 // whose keys and values are already in cache layer `layer`. q is (n, NHead, HeadDim); out
 // receives (n, NHead, HeadDim). Query head h reads KV head h / (NHead/NKVHead). Causal models
 // see keys 0…pos, encoders all cached keys, both restricted further by b.Window and b.Global.
-// Heads run in parallel; each head hands its rows to b.Attn (and pieces of rows to b.AttnPool)
-// in position order.
+// Heads run in parallel on up to threads goroutines (see Threads); each head hands its rows to
+// b.Attn (and pieces of rows to b.AttnPool) in position order.
 //
 // Two ways compute it. The exact way (kernels.AttentionRow) holds one query's whole row of
 // probabilities at a time, in llama.cpp's summation order; it runs when b.ExactAttention is
@@ -25,7 +25,7 @@ import (
 // captured a second pass (kernels.FlashProbs) recomputes the probabilities tile by tile from
 // each row's maximum and sum, whole rows only for the positions in b.AttnRows. Neither ever
 // holds n×n values. b may be nil (nothing captured, no window).
-func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cache, pos0, n int, b *Batch) {
+func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cache, pos0, n int, b *Batch, threads int) {
 	a := attnJob{cfg: cfg, layer: layer, out: out, q: q, k: cache.K(layer), v: cache.V(layer),
 		kvDim: cache.KVDim(), total: cache.LayerLen(layer), pos0: pos0, n: n,
 		scale: float32(1 / math.Sqrt(float64(cfg.HeadDim)))}
@@ -41,7 +41,7 @@ func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cach
 	// Rows are pooled at the cache's capacity so that a growing cache does not outgrow them.
 	a.rowLen = max(a.total, cache.Capacity())
 	nh := cfg.NHead
-	if n*a.total*cfg.HeadDim < 1<<15 || nh == 1 {
+	if n*a.total*cfg.HeadDim < 1<<15 || nh == 1 || threads <= 1 {
 		sc := getScratch(&a)
 		for h := 0; h < nh; h++ {
 			a.head(h, sc)
@@ -49,9 +49,8 @@ func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cach
 		scratchPool.Put(sc)
 		return
 	}
-	// One goroutine per processor at most, each taking heads w, w+workers, … with its own
-	// scratch.
-	workers := min(nh, runtime.GOMAXPROCS(0))
+	// threads goroutines at most, each taking heads w, w+workers, … with its own scratch.
+	workers := min(nh, threads)
 	var wg sync.WaitGroup
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
@@ -65,6 +64,16 @@ func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cach
 		}(a)
 	}
 	wg.Wait()
+}
+
+// Threads is how many goroutines the backend be runs a product on (its Threads method), or
+// GOMAXPROCS where it does not say: the models give it to SelfAttention, so that a backend
+// made for one thread computes attention on one too.
+func Threads(be any) int {
+	if t, ok := be.(interface{ Threads() int }); ok && t.Threads() > 0 {
+		return t.Threads()
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // flashMinKeys is the fewest keys for which SelfAttention uses the tiled way. Below it the
