@@ -73,41 +73,7 @@ func SwiGLU(gate, up []float32) {
 
 // silu is v / (1 + ExpApprox(-v)) in float32.
 func silu(v float32) float32 {
-	return v / (1 + expScaled(-v))
-}
-
-// expScaled is ExpApprox(x), bit for bit, with its final scaling j·2^n done as a multiplication
-// by 2^n built in the exponent bits where that is exact (n in [-125, 127], j being in about
-// [0.7, 1.42]): the vector code's way, and much faster than math.Ldexp in plain Go. Other
-// arguments go to ExpApprox.
-func expScaled(x float32) float32 {
-	const (
-		shift = 0x1.8p23
-		log2e = 0x1.715476p+0
-		ln2hi = 0x1.62e4p-1
-		ln2lo = 0x1.7f7d1cp-20
-		c1    = 0x1.ffffecp-1
-		c2    = 0x1.fffdb6p-2
-		c3    = 0x1.555e66p-3
-		c4    = 0x1.573e2ep-5
-		c5    = 0x1.0e4020p-7
-	)
-	// fmaFast is FMA32 when its ok is true; a rare false (a float32 midpoint or a result
-	// below the normal range) sends x to ExpApprox.
-	z, ok0 := fmaFast(x, log2e, shift)
-	n := z - shift
-	h, ok1 := fmaFast(-n, ln2hi, x)
-	b, ok2 := fmaFast(-n, ln2lo, h)
-	u := b * b
-	p5, ok3 := fmaFast(c5, b, c4)
-	p3, ok4 := fmaFast(c3, b, c2)
-	p1, ok5 := fmaFast(c1, b, 1)
-	q, ok6 := fmaFast(p5, u, p3)
-	j, ok7 := fmaFast(q, u, p1)
-	if !(ok0 && ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && n >= -125 && n <= 127) { // NaN included
-		return ExpApprox(x)
-	}
-	return float32(j * math.Float32frombits(uint32(int32(n)+127)<<23)) // exact
+	return v / (1 + ExpApprox(-v))
 }
 
 // activationLanes applies SiLU (up nil) or SwiGLU to the groups of eight entries of x (and up)
