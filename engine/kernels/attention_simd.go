@@ -114,33 +114,7 @@ func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 		s := zero
 		for d := 0; d < hd; d += 8 {
 			b := j*stride + off + d
-			r := k[b : b+7*stride+8]
-			r0 := archsimd.LoadFloat32x8(r[0:8])
-			r1 := archsimd.LoadFloat32x8(r[stride : stride+8])
-			r2 := archsimd.LoadFloat32x8(r[2*stride : 2*stride+8])
-			r3 := archsimd.LoadFloat32x8(r[3*stride : 3*stride+8])
-			r4 := archsimd.LoadFloat32x8(r[4*stride : 4*stride+8])
-			r5 := archsimd.LoadFloat32x8(r[5*stride : 5*stride+8])
-			r6 := archsimd.LoadFloat32x8(r[6*stride : 6*stride+8])
-			r7 := archsimd.LoadFloat32x8(r[7*stride : 7*stride+8])
-			// 4×4 transposes within each 128-bit half: c_i holds element i (low half) and
-			// element 4+i (high half) of keys 0…3, e_i the same of keys 4…7.
-			t0 := r0.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r1)
-			t1 := r0.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r1)
-			t2 := r2.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r3)
-			t3 := r2.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r3)
-			c0 := t0.ConcatPermuteScalarsGrouped(0, 2, 4, 6, t2)
-			c1 := t0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, t2)
-			c2 := t1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, t3)
-			c3 := t1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, t3)
-			u0 := r4.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r5)
-			u1 := r4.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r5)
-			u2 := r6.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r7)
-			u3 := r6.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r7)
-			e0 := u0.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u2)
-			e1 := u0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u2)
-			e2 := u1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u3)
-			e3 := u1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u3)
+			c0, c1, c2, c3, e0, e1, e2, e3 := keyColumns(k[b:b+7*stride+8], stride)
 			qd := qb[d : d+8]
 			s = archsimd.LoadFloat32x8Array(&qd[0]).MulAdd(c0.ConcatPermute128Scalars(0, 2, e0), s)
 			s = archsimd.LoadFloat32x8Array(&qd[1]).MulAdd(c1.ConcatPermute128Scalars(0, 2, e1), s)
@@ -198,32 +172,7 @@ func attnScoresRowsSIMD(ps, qs *[AttentionRowsAtOnce][]float32, k []float32, str
 		s0, s1, s2, s3 := zero, zero, zero, zero
 		for d := 0; d < hd; d += 8 {
 			b := j*stride + off + d
-			r := k[b : b+7*stride+8]
-			r0 := archsimd.LoadFloat32x8(r[0:8])
-			r1 := archsimd.LoadFloat32x8(r[stride : stride+8])
-			r2 := archsimd.LoadFloat32x8(r[2*stride : 2*stride+8])
-			r3 := archsimd.LoadFloat32x8(r[3*stride : 3*stride+8])
-			r4 := archsimd.LoadFloat32x8(r[4*stride : 4*stride+8])
-			r5 := archsimd.LoadFloat32x8(r[5*stride : 5*stride+8])
-			r6 := archsimd.LoadFloat32x8(r[6*stride : 6*stride+8])
-			r7 := archsimd.LoadFloat32x8(r[7*stride : 7*stride+8])
-			// The transposes of attnScoresSIMD: element i of the eight keys in one vector.
-			t0 := r0.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r1)
-			t1 := r0.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r1)
-			t2 := r2.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r3)
-			t3 := r2.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r3)
-			c0 := t0.ConcatPermuteScalarsGrouped(0, 2, 4, 6, t2)
-			c1 := t0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, t2)
-			c2 := t1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, t3)
-			c3 := t1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, t3)
-			u0 := r4.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r5)
-			u1 := r4.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r5)
-			u2 := r6.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r7)
-			u3 := r6.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r7)
-			e0 := u0.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u2)
-			e1 := u0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u2)
-			e2 := u1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u3)
-			e3 := u1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u3)
+			c0, c1, c2, c3, e0, e1, e2, e3 := keyColumns(k[b:b+7*stride+8], stride)
 			q0, q1 := (*[8][8]float32)(qb[0][d:d+8]), (*[8][8]float32)(qb[1][d:d+8])
 			q2, q3 := (*[8][8]float32)(qb[2][d:d+8]), (*[8][8]float32)(qb[3][d:d+8])
 			var x archsimd.Float32x8
@@ -339,4 +288,37 @@ func laneTail(p, v []float32, stride, base, j int, a, b archsimd.Float32x8) (arc
 		}
 	}
 	return a, b
+}
+
+// keyColumns loads elements 0…7 of eight keys, r[0:8], r[stride:stride+8], … r[7·stride:],
+// and transposes them within each 128-bit half (4×4 transposes): c_i holds element i (low half)
+// and element 4+i (high half) of keys 0…3, e_i the same of keys 4…7, so that element i of the
+// eight keys is c_i.ConcatPermute128Scalars(0, 2, e_i) and element 4+i is (1, 3).
+func keyColumns(r []float32, stride int) (c0, c1, c2, c3, e0, e1, e2, e3 archsimd.Float32x8) {
+	r = r[:7*stride+8]
+	r0 := archsimd.LoadFloat32x8(r[0:8])
+	r1 := archsimd.LoadFloat32x8(r[stride : stride+8])
+	r2 := archsimd.LoadFloat32x8(r[2*stride : 2*stride+8])
+	r3 := archsimd.LoadFloat32x8(r[3*stride : 3*stride+8])
+	r4 := archsimd.LoadFloat32x8(r[4*stride : 4*stride+8])
+	r5 := archsimd.LoadFloat32x8(r[5*stride : 5*stride+8])
+	r6 := archsimd.LoadFloat32x8(r[6*stride : 6*stride+8])
+	r7 := archsimd.LoadFloat32x8(r[7*stride : 7*stride+8])
+	t0 := r0.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r1)
+	t1 := r0.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r1)
+	t2 := r2.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r3)
+	t3 := r2.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r3)
+	u0 := r4.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r5)
+	u1 := r4.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r5)
+	u2 := r6.ConcatPermuteScalarsGrouped(0, 1, 4, 5, r7)
+	u3 := r6.ConcatPermuteScalarsGrouped(2, 3, 6, 7, r7)
+	c0 = t0.ConcatPermuteScalarsGrouped(0, 2, 4, 6, t2)
+	c1 = t0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, t2)
+	c2 = t1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, t3)
+	c3 = t1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, t3)
+	e0 = u0.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u2)
+	e1 = u0.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u2)
+	e2 = u1.ConcatPermuteScalarsGrouped(0, 2, 4, 6, u3)
+	e3 = u1.ConcatPermuteScalarsGrouped(1, 3, 5, 7, u3)
+	return
 }

@@ -113,15 +113,3 @@ func matVecLanesSIMD(dst, w, x []float32) int {
 	}
 	return n2
 }
-
-// attnRowsOn says whether AttentionRows has vector kernels for heads of hd values: not here.
-func attnRowsOn(hd int) bool { return false }
-
-func attnScoresRowsSIMD(ps, qs *[AttentionRowsAtOnce][]float32, k []float32, stride, off int, scale float32, maxKeys int) int {
-	panic("kernels: no SIMD")
-}
-func attnValuesRowsSIMD(outs, ps *[AttentionRowsAtOnce][]float32, v []float32, stride, off int) {
-	panic("kernels: no SIMD")
-}
-
-func expPartialChunkSIMD(chunk *[16]float32, x []float32, maxv float32) bool { return false }

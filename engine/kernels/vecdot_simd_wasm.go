@@ -92,5 +92,3 @@ func dequantQ4_0SIMD(dst []float32, src []byte, nb int) {
 		storeScaled(o[16:32], hi.ExtendLo8ToInt16(), hi.ExtendHi8ToInt16(), d)
 	}
 }
-
-func expPartialChunkSIMD(chunk *[16]float32, x []float32, maxv float32) bool { return false }
