@@ -101,7 +101,7 @@ type attnJob struct {
 // scratch is one worker's buffers: probability rows (the exact way, four queries at a time, and
 // whole captured rows) and a bias row, the tiled way's work and per-query statistics.
 type scratch struct {
-	probs  []float32 // (AttentionRowsAtOnce × rowLen)
+	probs  []float32 // (rowLen, AttentionRowsAtOnce of them for the exact way)
 	bias   []float32 // (rowLen)
 	work   []float32 // (FlashWorkLen)
 	rowMax []float32 // (n)
@@ -114,7 +114,11 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // getScratch returns pooled buffers sized for a; put them back with scratchPool.Put.
 func getScratch(a *attnJob) *scratch {
 	sc := scratchPool.Get().(*scratch)
-	sc.probs = grow(sc.probs, kernels.AttentionRowsAtOnce*a.rowLen) // rows of a.rowLen
+	rows := 1
+	if a.exact {
+		rows = kernels.AttentionRowsAtOnce // queries four at a time
+	}
+	sc.probs = grow(sc.probs, rows*a.rowLen)
 	if a.exact && a.mask.Window > 0 {
 		sc.bias = grow(sc.bias, a.rowLen)
 	}
