@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/attnscope/attnscope/engine/backend"
 	"github.com/attnscope/attnscope/engine/kernels"
@@ -239,14 +240,14 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 		parts = max(1, min(parts, cw.rows/kernels.PackRows))
 	}
 	// Parts 1… go to the shared workers, part 0 runs here.
-	wg := wgPool.Get().(*sync.WaitGroup)
-	wg.Add(parts - 1)
+	d := donePool.Get().(*done)
+	d.add(parts - 1)
 	for p := 1; p < parts; p++ {
-		workers <- job{b: b, dst: dst, w: cw, x: x, qx: qx, qs: qs, tile: tile, n: n, r0: split(cw.rows, p, parts), r1: split(cw.rows, p+1, parts), wg: wg}
+		workers <- job{b: b, dst: dst, w: cw, x: x, qx: qx, qs: qs, tile: tile, n: n, r0: split(cw.rows, p, parts), r1: split(cw.rows, p+1, parts), done: d}
 	}
 	b.rowsRange(dst, cw, x, qx, qs, tile, n, 0, split(cw.rows, 1, parts))
-	wg.Wait()
-	wgPool.Put(wg)
+	d.wait()
+	donePool.Put(d)
 }
 
 // split is where part p of parts begins in rows rows: boundaries fall on multiples of 8 where
@@ -273,7 +274,54 @@ type job struct {
 	tile   *kernels.ActTile
 	n      int
 	r0, r1 int
-	wg     *sync.WaitGroup
+	done   *done
+}
+
+// done counts a product's parts still running on workers. The product's goroutine polls it for
+// a while before it sleeps, as the workers poll for the next job: a goroutine woken from sleep
+// starts tens of microseconds later on this machine's cores, a large part of a prompt's product.
+type done struct {
+	pending atomic.Int32
+	wg      sync.WaitGroup
+}
+
+func (d *done) add(n int) {
+	d.pending.Add(int32(n))
+	d.wg.Add(n)
+}
+
+func (d *done) finish() {
+	d.pending.Add(-1)
+	d.wg.Done()
+}
+
+func (d *done) wait() {
+	for i := 0; i < spinPolls && d.pending.Load() > 0; i++ {
+		if i%256 == 255 {
+			runtime.Gosched()
+		}
+	}
+	d.wg.Wait()
+}
+
+// spinPolls is how many times a worker polls for a job, and a product for its parts, before
+// sleeping: some tens of microseconds.
+const spinPolls = 4096
+
+// nextJob returns the next job, polling for a while before it sleeps on the channel (letting
+// other goroutines run every so often).
+func nextJob() job {
+	for i := 0; i < spinPolls; i++ {
+		select {
+		case j := <-workers:
+			return j
+		default:
+		}
+		if i%256 == 255 {
+			runtime.Gosched()
+		}
+	}
+	return <-workers
 }
 
 // The products' parts run on worker goroutines shared by all CPU backends, started as backends
@@ -283,7 +331,7 @@ var (
 	workers   = make(chan job, 64)
 	workersMu sync.Mutex
 	nWorkers  int
-	wgPool    = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+	donePool  = sync.Pool{New: func() any { return new(done) }}
 	f32Pool   = sync.Pool{New: func() any { return new([]float32) }} // dequantized rows
 	bytePool  = sync.Pool{New: func() any { return new([]byte) }}    // quantized activations
 	scalePool = sync.Pool{New: func() any { return new([]uint32) }}  // their block scales
@@ -296,9 +344,10 @@ func ensureWorkers(n int) {
 	defer workersMu.Unlock()
 	for ; nWorkers < n; nWorkers++ {
 		go func() {
-			for j := range workers {
+			for {
+				j := nextJob()
 				j.b.rowsRange(j.dst, j.w, j.x, j.qx, j.qs, j.tile, j.n, j.r0, j.r1)
-				j.wg.Done()
+				j.done.finish()
 			}
 		}()
 	}
