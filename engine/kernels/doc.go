@@ -11,7 +11,7 @@
 // activations, VecDotRowsPackedTile for sixteen inputs at a time (Q4_0), MatVecQLanesPacked in
 // float32; see Pack), the attention row and four prompt rows at once (AttentionRows),
 // SoftmaxChunked, SwiGLU, QuantizeQ8_0Activations, VecDot and Dequantize; on arm64 NEON for
-// the dot products and MatVecLanes; on WebAssembly SIMD128 for VecDot, Dequantize,
+// the dot products, MatVecLanes, VecDot and Dequantize (Q8_0, Q4_0); on WebAssembly SIMD128 for VecDot, Dequantize,
 // VecDotRowsPacked (and its tile, Q8_0) and, with two roundings instead of fused multiply-adds
 // (WebAssembly has none; see unfused), the float lane loops and attention (AttentionRows too).
 // They compute the same operations in the same order and return the same bits as the plain

@@ -6,20 +6,17 @@ import "simd/archsimd"
 
 // On arm64 the vectors are 128 bits (NEON, always present) and fused multiply-adds exist
 // (FMLA), so the dot products keep their 16 lanes in four vectors: lanes 0…3, 4…7, 8…11 and
-// 12…15. The attention, softmax and quantized kernels stay plain here for now.
+// 12…15. The quantized dot products and dequantizations run on NEON too (vecdot_simd_arm64.go);
+// the attention, softmax and packed products stay plain here for now.
 
 var simdLevel = simdNEON
 
-var quantSIMD = false
+var quantSIMD = true
 
 func attnValuesSIMD(out, p, v []float32, stride, off int) int              { return 0 }
 func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int { return 0 }
 func softmaxChunksSIMD(x []float32, n int, maxv float32) float64           { panic("kernels: no SIMD") }
 func scaleSIMD(x []float32, s float32) int                                 { return 0 }
-func vecDotQ8_0SIMD(row, act []byte, nb int) float32                       { panic("kernels: no SIMD") }
-func vecDotQ4_0SIMD(row, act []byte, nb int) float32                       { panic("kernels: no SIMD") }
-func dequantQ8_0SIMD(dst []float32, src []byte, nb int)                    { panic("kernels: no SIMD") }
-func dequantQ4_0SIMD(dst []float32, src []byte, nb int)                    { panic("kernels: no SIMD") }
 
 // reduce4x4 is reduce16 of the lanes held in a (0…3), b (4…7), c (8…11) and d (12…15):
 // halves h = (a+c, b+d), quarters q = h[0…3] + h[4…7], then pairs.
