@@ -4,74 +4,20 @@ package kernels
 
 import "simd/archsimd"
 
-// NEON for the integer block sums of the quantized dot products and for the dequantizations,
-// as on WebAssembly: byte products widened to 16 bits (at most 128·128, which fits), then to 32
-// bits and added; the block's float arithmetic stays as quant's plain loop does it.
+// The widenings the 128-bit quantized kernels (quant_v128.go) are written with, on NEON: the
+// high halves are moved down first (NEON's widening instructions take the low half).
 
-// dotI8x16NEON adds the products of 16 signed bytes of x and y into four 32-bit sums.
-func dotI8x16NEON(x, y archsimd.Int8x16) archsimd.Int32x4 {
-	lo := x.MulWidenLo(y)
-	hi := x.HiToLo().MulWidenLo(y.HiToLo())
-	return lo.ExtendLo4ToInt32().Add(lo.HiToLo().ExtendLo4ToInt32()).Add(hi.ExtendLo4ToInt32().Add(hi.HiToLo().ExtendLo4ToInt32()))
+// mulWiden returns the products of the low and of the high eight signed bytes of x and y.
+func mulWiden(x, y archsimd.Int8x16) (lo, hi archsimd.Int16x8) {
+	return x.MulWidenLo(y), x.HiToLo().MulWidenLo(y.HiToLo())
 }
 
-func vecDotQ8_0SIMD(row, act []byte, nb int) float32 {
-	var sum float32
-	for i := 0; i < nb; i++ {
-		x, y := row[i*q8_0Bytes:(i+1)*q8_0Bytes], act[i*q8_0Bytes:(i+1)*q8_0Bytes]
-		x0, x1 := archsimd.LoadUint8x16(x[2:18]).BitsToInt8(), archsimd.LoadUint8x16(x[18:34]).BitsToInt8()
-		y0, y1 := archsimd.LoadUint8x16(y[2:18]).BitsToInt8(), archsimd.LoadUint8x16(y[18:34]).BitsToInt8()
-		s := dotI8x16NEON(x0, y0).Add(dotI8x16NEON(x1, y1)).ReduceSum()
-		dx, dy := f16At(x), f16At(y)
-		// The conversions keep the compiler from fusing the multiply and the add (FMADD).
-		sum += float32(float32(s) * float32(dx*dy))
-	}
-	return sum
+// widen8 returns the low and the high eight signed bytes of q as 16-bit values.
+func widen8(q archsimd.Int8x16) (lo, hi archsimd.Int16x8) {
+	return q.ExtendLo8ToInt16(), q.HiToLo().ExtendLo8ToInt16()
 }
 
-func vecDotQ4_0SIMD(row, act []byte, nb int) float32 {
-	var sum float32
-	mask, eight := archsimd.BroadcastUint8x16(0x0f), archsimd.BroadcastUint8x16(8)
-	for i := 0; i < nb; i++ {
-		x, y := row[i*q4_0Bytes:(i+1)*q4_0Bytes], act[i*q8_0Bytes:(i+1)*q8_0Bytes]
-		q := archsimd.LoadUint8x16(x[2:18])
-		lo := q.And(mask).Sub(eight).BitsToInt8()
-		hi := q.ShiftAllRight(4).Sub(eight).BitsToInt8()
-		y0, y1 := archsimd.LoadUint8x16(y[2:18]).BitsToInt8(), archsimd.LoadUint8x16(y[18:34]).BitsToInt8()
-		s := dotI8x16NEON(lo, y0).Add(dotI8x16NEON(hi, y1)).ReduceSum()
-		dx, dy := f16At(x), f16At(y)
-		sum += float32(float32(float32(s)*dx) * dy)
-	}
-	return sum
-}
-
-// scaledNEON writes float32(q)·d for the 16 signed bytes of q into o.
-func scaledNEON(o []float32, q archsimd.Int8x16, d archsimd.Float32x4) {
-	lo, hi := q.ExtendLo8ToInt16(), q.HiToLo().ExtendLo8ToInt16()
-	lo.ExtendLo4ToInt32().ConvertToFloat32().Mul(d).Store(o[0:4])
-	lo.HiToLo().ExtendLo4ToInt32().ConvertToFloat32().Mul(d).Store(o[4:8])
-	hi.ExtendLo4ToInt32().ConvertToFloat32().Mul(d).Store(o[8:12])
-	hi.HiToLo().ExtendLo4ToInt32().ConvertToFloat32().Mul(d).Store(o[12:16])
-}
-
-func dequantQ8_0SIMD(dst []float32, src []byte, nb int) {
-	for i := 0; i < nb; i++ {
-		x := src[i*q8_0Bytes : (i+1)*q8_0Bytes]
-		o := dst[i*qk : (i+1)*qk]
-		d := archsimd.BroadcastFloat32x4(f16At(x))
-		scaledNEON(o[0:16], archsimd.LoadUint8x16(x[2:18]).BitsToInt8(), d)
-		scaledNEON(o[16:32], archsimd.LoadUint8x16(x[18:34]).BitsToInt8(), d)
-	}
-}
-
-func dequantQ4_0SIMD(dst []float32, src []byte, nb int) {
-	mask, eight := archsimd.BroadcastUint8x16(0x0f), archsimd.BroadcastUint8x16(8)
-	for i := 0; i < nb; i++ {
-		x := src[i*q4_0Bytes : (i+1)*q4_0Bytes]
-		o := dst[i*qk : (i+1)*qk]
-		d := archsimd.BroadcastFloat32x4(f16At(x))
-		q := archsimd.LoadUint8x16(x[2:18])
-		scaledNEON(o[0:16], q.And(mask).Sub(eight).BitsToInt8(), d)
-		scaledNEON(o[16:32], q.ShiftAllRight(4).Sub(eight).BitsToInt8(), d)
-	}
+// widen16 returns the low and the high four 16-bit values of h as 32-bit values.
+func widen16(h archsimd.Int16x8) (lo, hi archsimd.Int32x4) {
+	return h.ExtendLo4ToInt32(), h.HiToLo().ExtendLo4ToInt32()
 }

@@ -1,0 +1,86 @@
+//go:build goexperiment.simd && (wasm || arm64)
+
+package kernels
+
+import "simd/archsimd"
+
+// The integer block sums of the quantized dot products and the dequantizations on 128-bit
+// vectors (WebAssembly's SIMD128, arm64's NEON): byte products widened to 16 bits (at most
+// 128·128, which fits), then to 32 bits and added; the block's float arithmetic as quant's plain
+// loop does it, so the bits are the plain version's. Each platform gives the widenings
+// (mulWiden, widen8, widen16).
+
+// dotI8x16 adds the products of 16 signed bytes of x and y into four 32-bit sums.
+func dotI8x16(x, y archsimd.Int8x16) archsimd.Int32x4 {
+	lo, hi := mulWiden(x, y)
+	a, b := widen16(lo)
+	c, d := widen16(hi)
+	return a.Add(b).Add(c.Add(d))
+}
+
+func hsum4(v archsimd.Int32x4) int32 {
+	return (v.GetElem(0) + v.GetElem(1)) + (v.GetElem(2) + v.GetElem(3))
+}
+
+func vecDotQ8_0SIMD(row, act []byte, nb int) float32 {
+	var sum float32
+	for i := 0; i < nb; i++ {
+		x, y := row[i*q8_0Bytes:(i+1)*q8_0Bytes], act[i*q8_0Bytes:(i+1)*q8_0Bytes]
+		x0, x1 := archsimd.LoadUint8x16(x[2:18]).BitsToInt8(), archsimd.LoadUint8x16(x[18:34]).BitsToInt8()
+		y0, y1 := archsimd.LoadUint8x16(y[2:18]).BitsToInt8(), archsimd.LoadUint8x16(y[18:34]).BitsToInt8()
+		s := hsum4(dotI8x16(x0, y0).Add(dotI8x16(x1, y1)))
+		dx, dy := f16At(x), f16At(y)
+		// The conversions keep a compiler from fusing the multiply and the add (arm64's FMADD).
+		sum += float32(float32(s) * float32(dx*dy))
+	}
+	return sum
+}
+
+func vecDotQ4_0SIMD(row, act []byte, nb int) float32 {
+	var sum float32
+	mask, eight := archsimd.BroadcastUint8x16(0x0f), archsimd.BroadcastUint8x16(8)
+	for i := 0; i < nb; i++ {
+		x, y := row[i*q4_0Bytes:(i+1)*q4_0Bytes], act[i*q8_0Bytes:(i+1)*q8_0Bytes]
+		q := archsimd.LoadUint8x16(x[2:18])
+		lo := q.And(mask).Sub(eight).BitsToInt8()
+		hi := q.ShiftAllRight(4).Sub(eight).BitsToInt8()
+		y0, y1 := archsimd.LoadUint8x16(y[2:18]).BitsToInt8(), archsimd.LoadUint8x16(y[18:34]).BitsToInt8()
+		s := hsum4(dotI8x16(lo, y0).Add(dotI8x16(hi, y1)))
+		dx, dy := f16At(x), f16At(y)
+		sum += float32(float32(float32(s)*dx) * dy)
+	}
+	return sum
+}
+
+// storeScaled writes float32(q)·d for the 16 signed bytes of q into o.
+func storeScaled(o []float32, q archsimd.Int8x16, d archsimd.Float32x4) {
+	lo, hi := widen8(q)
+	a, b := widen16(lo)
+	c, e := widen16(hi)
+	a.ConvertToFloat32().Mul(d).Store(o[0:4])
+	b.ConvertToFloat32().Mul(d).Store(o[4:8])
+	c.ConvertToFloat32().Mul(d).Store(o[8:12])
+	e.ConvertToFloat32().Mul(d).Store(o[12:16])
+}
+
+func dequantQ8_0SIMD(dst []float32, src []byte, nb int) {
+	for i := 0; i < nb; i++ {
+		x := src[i*q8_0Bytes : (i+1)*q8_0Bytes]
+		o := dst[i*qk : (i+1)*qk]
+		d := archsimd.BroadcastFloat32x4(f16At(x))
+		storeScaled(o[0:16], archsimd.LoadUint8x16(x[2:18]).BitsToInt8(), d)
+		storeScaled(o[16:32], archsimd.LoadUint8x16(x[18:34]).BitsToInt8(), d)
+	}
+}
+
+func dequantQ4_0SIMD(dst []float32, src []byte, nb int) {
+	mask, eight := archsimd.BroadcastUint8x16(0x0f), archsimd.BroadcastUint8x16(8)
+	for i := 0; i < nb; i++ {
+		x := src[i*q4_0Bytes : (i+1)*q4_0Bytes]
+		o := dst[i*qk : (i+1)*qk]
+		d := archsimd.BroadcastFloat32x4(f16At(x))
+		q := archsimd.LoadUint8x16(x[2:18])
+		storeScaled(o[0:16], q.And(mask).Sub(eight).BitsToInt8(), d)
+		storeScaled(o[16:32], q.ShiftAllRight(4).Sub(eight).BitsToInt8(), d)
+	}
+}
