@@ -48,11 +48,15 @@ func GELU(x []float32) {
 // rounded to float32. The result is within 4.1 units in the last place of x/(1+e^-x) for x in
 // [-88, 88] (an exhaustive scan in the tests).
 // On AVX2 and AVX-512 machines eight entries at a time go through the same operations as
-// vectors, with the same bits.
+// vectors, with the same bits. On WebAssembly the exponential is expUnfused (each step in two
+// roundings, as the browser's lane loops; within the same 4.1 units), four entries at a time on
+// v128 lanes.
 func SiLU(x []float32) {
 	i := 0
 	if simdLevel == simdAVX2 || simdLevel == simdAVX512 {
 		i = activationLanes(x, nil)
+	} else if wasmFloatSIMD {
+		i = siluLanesV128(x, nil)
 	}
 	for ; i < len(x); i++ {
 		x[i] = silu(x[i])
@@ -65,15 +69,18 @@ func SwiGLU(gate, up []float32) {
 	i := 0
 	if simdLevel == simdAVX2 || simdLevel == simdAVX512 {
 		i = activationLanes(gate, up)
+	} else if wasmFloatSIMD {
+		i = siluLanesV128(gate, up)
 	}
 	for ; i < len(gate); i++ {
 		gate[i] = silu(gate[i]) * up[i]
 	}
 }
 
-// silu is v / (1 + ExpApprox(-v)) in float32.
+// silu is v / (1 + ExpApprox(-v)) in float32 (expUnfused instead of ExpApprox on WebAssembly,
+// see siluExp).
 func silu(v float32) float32 {
-	return v / (1 + ExpApprox(-v))
+	return v / (1 + siluExp(-v))
 }
 
 // activationLanes applies SiLU (up nil) or SwiGLU to the groups of eight entries of x (and up)

@@ -11,3 +11,5 @@ func dotLanesF32x4(a, b []float32) float32 { panic("kernels: no v128 float kerne
 func dotQLanesF32x4(t quant.Type, row []byte, x []float32) float32 {
 	panic("kernels: no v128 float kernels")
 }
+
+func siluLanesV128(x, up []float32) int { panic("kernels: no v128 float kernels") }

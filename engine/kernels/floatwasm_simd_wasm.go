@@ -260,3 +260,55 @@ func laneTail4(p, v []float32, stride, base, j int, a, b archsimd.Float32x4) (ar
 	}
 	return a, b
 }
+
+// siluLanesV128 applies SiLU (up nil) or SwiGLU to x (and up) four entries at a time with
+// silu's operations (expUnfused, then the sum, the quotient and the product, each rounded) and
+// returns how many entries it did: len(x) rounded down to a multiple of 4. A group with a lane
+// whose 2^n is not a normal float32 (or a NaN) runs silu lane by lane.
+func siluLanesV128(x, up []float32) int {
+	n4 := len(x) &^ 3
+	var (
+		log2e = archsimd.BroadcastFloat32x4(expLog2e)
+		shift = archsimd.BroadcastFloat32x4(expShift)
+		ln2hi = archsimd.BroadcastFloat32x4(expLn2Hi)
+		ln2lo = archsimd.BroadcastFloat32x4(expLn2Lo)
+		c1    = archsimd.BroadcastFloat32x4(expC1)
+		c2    = archsimd.BroadcastFloat32x4(expC2)
+		c3    = archsimd.BroadcastFloat32x4(expC3)
+		c4    = archsimd.BroadcastFloat32x4(expC4)
+		c5    = archsimd.BroadcastFloat32x4(expC5)
+		one   = archsimd.BroadcastFloat32x4(1)
+		lo    = archsimd.BroadcastFloat32x4(-125)
+		hi    = archsimd.BroadcastFloat32x4(127)
+		bias  = archsimd.BroadcastInt32x4(127)
+	)
+	for i := 0; i < n4; i += 4 {
+		v := archsimd.LoadFloat32x4Array((*[4]float32)(x[i : i+4]))
+		t := v.Neg()
+		n := t.Mul(log2e).Add(shift).Sub(shift)
+		ok := n.GreaterEqual(lo).And(n.LessEqual(hi)).ToInt32x4()
+		if ok.GetElem(0)&ok.GetElem(1)&ok.GetElem(2)&ok.GetElem(3) != -1 {
+			for l := i; l < i+4; l++ {
+				if up != nil {
+					x[l] = silu(x[l]) * up[l]
+				} else {
+					x[l] = silu(x[l])
+				}
+			}
+			continue
+		}
+		b := t.Sub(n.Mul(ln2hi)).Sub(n.Mul(ln2lo))
+		u := b.Mul(b)
+		p5 := c5.Mul(b).Add(c4)
+		p3 := c3.Mul(b).Add(c2)
+		p1 := c1.Mul(b).Add(one)
+		j := p5.Mul(u).Add(p3).Mul(u).Add(p1)
+		scale := n.ConvertToInt32().Add(bias).ShiftAllLeft(23).ToBits().BitsToFloat32()
+		r := v.Div(one.Add(j.Mul(scale)))
+		if up != nil {
+			r = r.Mul(archsimd.LoadFloat32x4Array((*[4]float32)(up[i : i+4])))
+		}
+		r.StoreArray((*[4]float32)(x[i : i+4]))
+	}
+	return n4
+}

@@ -8,3 +8,8 @@ package kernels
 // from native ones in the last bits (the page's trace is checked against the native engine's
 // within 1e-5); native builds keep llama.cpp's fused orders exactly.
 const unfused = true
+
+// siluExp is SiLU's exponential: expUnfused here (the fused steps of ExpApprox emulated exactly
+// cost about ten times as much), so the browser's SiLU differs from the native one in the last
+// bits, as its lane loops do.
+func siluExp(x float32) float32 { return expUnfused(x) }
