@@ -5,6 +5,7 @@ var (
 	DotLanesPlain   = dotLanesPlain
 	DotBlockedPlain = dotBlockedPlain
 	F16Scale        = f16Scale
+	SoftmaxExp      = softmaxExp // ExpApprox, expUnfused on WebAssembly
 )
 
 var (

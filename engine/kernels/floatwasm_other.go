@@ -13,3 +13,6 @@ func dotQLanesF32x4(t quant.Type, row []byte, x []float32) float32 {
 }
 
 func siluLanesV128(x, up []float32) int { panic("kernels: no v128 float kernels") }
+func softmaxChunksV128(x []float32, n int, maxv float32) float64 {
+	panic("kernels: no v128 float kernels")
+}

@@ -261,33 +261,41 @@ func laneTail4(p, v []float32, stride, base, j int, a, b archsimd.Float32x4) (ar
 	return a, b
 }
 
-// siluLanesV128 applies SiLU (up nil) or SwiGLU to x (and up) four entries at a time with
-// silu's operations (expUnfused, then the sum, the quotient and the product, each rounded) and
-// returns how many entries it did: len(x) rounded down to a multiple of 4. A group with a lane
-// whose 2^n is not a normal float32 (or a NaN) runs silu lane by lane.
-func siluLanesV128(x, up []float32) int {
-	n4 := len(x) &^ 3
+// expUnfused4 is expUnfused of the four lanes of t, and whether it could do them on the vector:
+// not where a lane's 2^n is not a normal float32 (or a lane is NaN); the caller then takes the
+// scalar expUnfused lane by lane.
+func expUnfused4(t archsimd.Float32x4) (archsimd.Float32x4, bool) {
 	var (
 		log2e = archsimd.BroadcastFloat32x4(expLog2e)
 		shift = archsimd.BroadcastFloat32x4(expShift)
-		ln2hi = archsimd.BroadcastFloat32x4(expLn2Hi)
-		ln2lo = archsimd.BroadcastFloat32x4(expLn2Lo)
-		c1    = archsimd.BroadcastFloat32x4(expC1)
-		c2    = archsimd.BroadcastFloat32x4(expC2)
-		c3    = archsimd.BroadcastFloat32x4(expC3)
-		c4    = archsimd.BroadcastFloat32x4(expC4)
-		c5    = archsimd.BroadcastFloat32x4(expC5)
 		one   = archsimd.BroadcastFloat32x4(1)
-		lo    = archsimd.BroadcastFloat32x4(-125)
-		hi    = archsimd.BroadcastFloat32x4(127)
-		bias  = archsimd.BroadcastInt32x4(127)
 	)
+	n := t.Mul(log2e).Add(shift).Sub(shift)
+	ok := n.GreaterEqual(archsimd.BroadcastFloat32x4(-125)).And(n.LessEqual(archsimd.BroadcastFloat32x4(127))).ToInt32x4()
+	if ok.GetElem(0)&ok.GetElem(1)&ok.GetElem(2)&ok.GetElem(3) != -1 {
+		return t, false
+	}
+	b := t.Sub(n.Mul(archsimd.BroadcastFloat32x4(expLn2Hi))).Sub(n.Mul(archsimd.BroadcastFloat32x4(expLn2Lo)))
+	u := b.Mul(b)
+	p5 := archsimd.BroadcastFloat32x4(expC5).Mul(b).Add(archsimd.BroadcastFloat32x4(expC4))
+	p3 := archsimd.BroadcastFloat32x4(expC3).Mul(b).Add(archsimd.BroadcastFloat32x4(expC2))
+	p1 := archsimd.BroadcastFloat32x4(expC1).Mul(b).Add(one)
+	j := p5.Mul(u).Add(p3).Mul(u).Add(p1)
+	scale := n.ConvertToInt32().Add(archsimd.BroadcastInt32x4(127)).ShiftAllLeft(23).ToBits().BitsToFloat32()
+	return j.Mul(scale), true
+}
+
+// siluLanesV128 applies SiLU (up nil) or SwiGLU to x (and up) four entries at a time with
+// silu's operations (expUnfused, then the sum, the quotient and the product, each rounded) and
+// returns how many entries it did: len(x) rounded down to a multiple of 4. A group expUnfused4
+// cannot do runs silu lane by lane.
+func siluLanesV128(x, up []float32) int {
+	n4 := len(x) &^ 3
+	one := archsimd.BroadcastFloat32x4(1)
 	for i := 0; i < n4; i += 4 {
 		v := archsimd.LoadFloat32x4Array((*[4]float32)(x[i : i+4]))
-		t := v.Neg()
-		n := t.Mul(log2e).Add(shift).Sub(shift)
-		ok := n.GreaterEqual(lo).And(n.LessEqual(hi)).ToInt32x4()
-		if ok.GetElem(0)&ok.GetElem(1)&ok.GetElem(2)&ok.GetElem(3) != -1 {
+		e, ok := expUnfused4(v.Neg())
+		if !ok {
 			for l := i; l < i+4; l++ {
 				if up != nil {
 					x[l] = silu(x[l]) * up[l]
@@ -297,18 +305,45 @@ func siluLanesV128(x, up []float32) int {
 			}
 			continue
 		}
-		b := t.Sub(n.Mul(ln2hi)).Sub(n.Mul(ln2lo))
-		u := b.Mul(b)
-		p5 := c5.Mul(b).Add(c4)
-		p3 := c3.Mul(b).Add(c2)
-		p1 := c1.Mul(b).Add(one)
-		j := p5.Mul(u).Add(p3).Mul(u).Add(p1)
-		scale := n.ConvertToInt32().Add(bias).ShiftAllLeft(23).ToBits().BitsToFloat32()
-		r := v.Div(one.Add(j.Mul(scale)))
+		r := v.Div(one.Add(e))
 		if up != nil {
 			r = r.Mul(archsimd.LoadFloat32x4Array((*[4]float32)(up[i : i+4])))
 		}
 		r.StoreArray((*[4]float32)(x[i : i+4]))
 	}
 	return n4
+}
+
+// softmaxChunksV128 replaces each of the first n/16 chunks of 16 in x by softmaxExp(x − maxv)
+// (expUnfused here) and returns the sum of the chunks' reduce16, each added to a float64 in
+// order, as SoftmaxChunked's loop does; a chunk with a lane expUnfused4 cannot do runs that
+// loop's scalar steps.
+func softmaxChunksV128(x []float32, n int, maxv float32) float64 {
+	var sum float64
+	mx := archsimd.BroadcastFloat32x4(maxv)
+	for i := 0; i+16 <= n; i += 16 {
+		c := (*[16]float32)(x[i : i+16])
+		e0, ok0 := expUnfused4(archsimd.LoadFloat32x4Array((*[4]float32)(c[0:4])).Sub(mx))
+		e1, ok1 := expUnfused4(archsimd.LoadFloat32x4Array((*[4]float32)(c[4:8])).Sub(mx))
+		e2, ok2 := expUnfused4(archsimd.LoadFloat32x4Array((*[4]float32)(c[8:12])).Sub(mx))
+		e3, ok3 := expUnfused4(archsimd.LoadFloat32x4Array((*[4]float32)(c[12:16])).Sub(mx))
+		if !(ok0 && ok1 && ok2 && ok3) {
+			var chunk [16]float32
+			for l := range chunk {
+				chunk[l] = softmaxExp(c[l] - maxv)
+				c[l] = chunk[l]
+			}
+			sum += float64(reduce16(&chunk))
+			continue
+		}
+		e0.StoreArray((*[4]float32)(c[0:4]))
+		e1.StoreArray((*[4]float32)(c[4:8]))
+		e2.StoreArray((*[4]float32)(c[8:12]))
+		e3.StoreArray((*[4]float32)(c[12:16]))
+		// reduce16: h[l] = e[l] + e[l+8], q[l] = h[l] + h[l+4], then (q0+q2) + (q1+q3).
+		var q [4]float32
+		e0.Add(e2).Add(e1.Add(e3)).StoreArray(&q)
+		sum += float64((q[0] + q[2]) + (q[1] + q[3]))
+	}
+	return sum
 }

@@ -8,3 +8,6 @@ const unfused = false
 
 // siluExp is SiLU's exponential: ExpApprox, llama.cpp's.
 func siluExp(x float32) float32 { return ExpApprox(x) }
+
+// softmaxExp is SoftmaxChunked's exponential: ExpApprox, llama.cpp's.
+func softmaxExp(x float32) float32 { return ExpApprox(x) }

@@ -13,3 +13,6 @@ const unfused = true
 // cost about ten times as much), so the browser's SiLU differs from the native one in the last
 // bits, as its lane loops do.
 func siluExp(x float32) float32 { return expUnfused(x) }
+
+// softmaxExp is SoftmaxChunked's exponential: expUnfused here, as siluExp.
+func softmaxExp(x float32) float32 { return expUnfused(x) }

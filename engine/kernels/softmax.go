@@ -35,7 +35,9 @@ func Softmax(x []float32) (maxv float32, sum float64) {
 // total, then every entry scaled by 1/total. When padded is false the entries after the last
 // full chunk use the exact exponential (llama.cpp's scalar tail); when true the row is treated
 // as padded with masked entries to a multiple of 16, as a KV-cache row is, so every entry goes
-// through ExpApprox. Entries equal to -Inf become 0.
+// through ExpApprox. Entries equal to -Inf become 0. On WebAssembly the exponential is
+// expUnfused (softmaxExp; each step in two roundings, as the browser's other float loops), the
+// chunks four lanes a vector.
 func SoftmaxChunked(x []float32, padded bool) {
 	maxv := float32(math.Inf(-1))
 	for _, v := range x {
@@ -60,6 +62,9 @@ func SoftmaxChunked(x []float32, padded bool) {
 			i0 = full
 		}
 		sum = softmaxChunksSIMD(x, i0, maxv)
+	} else if wasmFloatSIMD {
+		i0 = min(len(x)&^15, full)
+		sum = softmaxChunksV128(x, i0, maxv)
 	}
 	for i := i0; i < full; i += 16 {
 		// With the vector kernels only the padded last chunk comes here.
@@ -70,7 +75,7 @@ func SoftmaxChunked(x []float32, padded bool) {
 		for l := range chunk {
 			chunk[l] = 0
 			if i+l < len(x) {
-				e := ExpApprox(x[i+l] - maxv)
+				e := softmaxExp(x[i+l] - maxv)
 				x[i+l] = e
 				chunk[l] = e
 			}
