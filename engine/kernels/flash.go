@@ -117,8 +117,9 @@ func (h *Head) check(name string, n int) {
 // rescaled whenever the maximum grows), so the extra memory is work (FlashWorkLen floats) and
 // no n×n scores exist. Query i's output goes to out[i*QStride+QOff : …+HeadDim] (out has the
 // layout of h.Q), and rowMax[i], rowSum[i] receive its softmax statistics: the probability of
-// key j is ExpApprox(Scale·q_i·k_j − rowMax[i]) / rowSum[i] (FlashProbs computes it again). A
-// query that sees no key gets a zero output and rowSum 0.
+// key j is e(Scale·q_i·k_j − rowMax[i]) / rowSum[i], e being softmaxExp (ExpApprox;
+// expUnfused on WebAssembly), and FlashProbs computes it again. A query that sees no key gets a
+// zero output and rowSum 0.
 //
 // It agrees with AttentionRow (same scores, the same exponential) to rounding: the exponentials
 // are taken against the running maximum and rescaled, where AttentionRow takes them against the
@@ -166,7 +167,7 @@ func Flash(out []float32, h *Head, n int, rowMax []float32, rowSum []float64, wo
 				m := rowMax[i]
 				if tmax > m {
 					if rowSum[i] != 0 {
-						alpha := ExpApprox(m - tmax)
+						alpha := softmaxExp(m - tmax)
 						rowSum[i] *= float64(alpha)
 						for d := range o {
 							o[d] *= alpha
@@ -196,7 +197,7 @@ func Flash(out []float32, h *Head, n int, rowMax []float32, rowSum []float64, wo
 }
 
 // FlashProbs writes the attention probabilities of query i of h over the keys [j0, j1) to
-// probs[:j1-j0], from the statistics Flash returned for it: ExpApprox(Scale·q·k_j − rowMax) /
+// probs[:j1-j0], from the statistics Flash returned for it: softmaxExp(Scale·q·k_j − rowMax) /
 // rowSum, 0 for the keys the mask hides. It is the second pass of a capture that never holds a
 // whole row of scores for more than one tile; probs needs no more than the keys asked for.
 func FlashProbs(probs []float32, h *Head, i, j0, j1 int, rowMax float32, rowSum float64, work []float32) {
@@ -278,7 +279,7 @@ func (h *Head) tileScores(p []float32, i, t0, t1 int) (c1 int, ok bool) {
 	return c1, true
 }
 
-// expSum replaces each s[j] by ExpApprox(s[j] − m) (-Inf becomes 0) and returns their sum,
+// expSum replaces each s[j] by softmaxExp(s[j] − m) (-Inf becomes 0) and returns their sum,
 // added in chunks of 16 (the last one padded with zeros), each chunk reduced pairwise and
 // added to a float64 total, as SoftmaxChunked sums a padded row.
 func expSum(s []float32, m float32) float64 {
@@ -287,13 +288,16 @@ func expSum(s []float32, m float32) float64 {
 	if simdLevel == simdAVX2 || simdLevel == simdAVX512 {
 		i0 = len(s) &^ 15
 		sum = softmaxChunksSIMD(s, i0, m)
+	} else if wasmFloatSIMD {
+		i0 = len(s) &^ 15
+		sum = softmaxChunksV128(s, i0, m)
 	}
 	var chunk [16]float32
 	for i := i0; i < len(s); i += 16 {
 		for l := range chunk {
 			chunk[l] = 0
 			if i+l < len(s) {
-				e := ExpApprox(s[i+l] - m)
+				e := softmaxExp(s[i+l] - m)
 				s[i+l] = e
 				chunk[l] = e
 			}
