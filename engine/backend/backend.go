@@ -18,6 +18,15 @@ type Weight interface {
 	Bytes() int64 // storage the backend holds for it
 }
 
+// A Copier is a Backend whose NewWeight never keeps the data it is given, so that the caller
+// may read the next tensor into the same buffer. Loading through one buffer leaves no tensor's
+// bytes behind as garbage, which would otherwise raise the peak memory of a load by up to the
+// weights' size again (until collected) and come back as memory to be cleared for the next
+// allocations.
+type Copier interface {
+	CopiesWeights() bool
+}
+
 // Backend runs the weight products of a model.
 type Backend interface {
 	// Name is a short identifier ("cpu", "cuda").

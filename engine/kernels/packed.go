@@ -55,11 +55,39 @@ func PacksFloat(t quant.Type) bool {
 // Pack rearranges the rows × cols matrix w of type t (Q8_0 or Q4_0, ggml's encoding, cols a
 // multiple of 32). The last group of eight rows is padded with zero blocks.
 func Pack(t quant.Type, w []byte, rows, cols int) (*Packed, error) {
+	nq, nd, err := PackedLen(t, rows, cols)
+	if err != nil {
+		return nil, err
+	}
+	return PackInto(t, w, rows, cols, make([]byte, nq), make([]uint32, nd))
+}
+
+// PackedLen is how long the quants (bytes) and scales (words) of Pack's result are, for
+// PackInto.
+func PackedLen(t quant.Type, rows, cols int) (quants, scales int, err error) {
 	if t != quant.Q8_0 && t != quant.Q4_0 {
-		return nil, fmt.Errorf("kernels: Pack: type %s is not Q8_0 or Q4_0", t)
+		return 0, 0, fmt.Errorf("kernels: Pack: type %s is not Q8_0 or Q4_0", t)
 	}
 	if rows <= 0 || cols <= 0 || cols%qk != 0 {
-		return nil, fmt.Errorf("kernels: Pack: %d rows of %d columns", rows, cols)
+		return 0, 0, fmt.Errorf("kernels: Pack: %d rows of %d columns", rows, cols)
+	}
+	bq := qk
+	if t == quant.Q4_0 {
+		bq = qk / 2
+	}
+	groups := (rows + PackRows - 1) / PackRows
+	return groups*(cols/qk)*PackRows*bq + packPad, groups * (cols / qk) * PackRows, nil
+}
+
+// PackInto is Pack into storage the caller provides: q and d of PackedLen's lengths, all
+// zero (the padding rows are not written).
+func PackInto(t quant.Type, w []byte, rows, cols int, q []byte, d []uint32) (*Packed, error) {
+	nq, nd, err := PackedLen(t, rows, cols)
+	if err != nil {
+		return nil, err
+	}
+	if len(q) != nq || len(d) != nd {
+		return nil, fmt.Errorf("kernels: PackInto: storage of %d and %d for %d and %d", len(q), len(d), nq, nd)
 	}
 	nb := cols / qk
 	bs, bq := q8_0Bytes, qk
@@ -69,9 +97,7 @@ func Pack(t quant.Type, w []byte, rows, cols int) (*Packed, error) {
 	if len(w) != rows*nb*bs {
 		return nil, fmt.Errorf("kernels: Pack: %d bytes for %d rows of %d %s values", len(w), rows, cols, t)
 	}
-	groups := (rows + PackRows - 1) / PackRows
-	p := &Packed{Type: t, Rows: rows, Cols: cols, nb: nb, bq: bq,
-		q: make([]byte, groups*nb*PackRows*bq+packPad), d: make([]uint32, groups*nb*PackRows)}
+	p := &Packed{Type: t, Rows: rows, Cols: cols, nb: nb, bq: bq, q: q, d: d}
 	for r := 0; r < rows; r++ {
 		row := w[r*nb*bs : (r+1)*nb*bs]
 		for b := 0; b < nb; b++ {

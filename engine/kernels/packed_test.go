@@ -131,6 +131,16 @@ func TestPackRefusesAndPanics(t *testing.T) {
 			t.Errorf("Pack(%s, %d bytes, %d×%d) accepted", c.typ, c.n, c.rows, c.cols)
 		}
 	}
+	// 9 rows of 32: two groups of eight rows, one block each.
+	nq, nd, err := kernels.PackedLen(quant.Q8_0, 9, 32)
+	if err != nil || nq != 2*8*32+8 || nd != 2*8 {
+		t.Errorf("PackedLen(Q8_0, 9, 32) = %d, %d, %v", nq, nd, err)
+	}
+	for _, c := range [][2]int{{nq - 1, nd}, {nq, nd + 1}, {0, 0}} {
+		if _, err := kernels.PackInto(quant.Q8_0, make([]byte, 9*34), 9, 32, make([]byte, c[0]), make([]uint32, c[1])); err == nil {
+			t.Errorf("PackInto with storage of %d and %d accepted", c[0], c[1])
+		}
+	}
 	p := packed(t, quant.Q8_0, make([]byte, 9*34), 9, 32)
 	act, as := make([]byte, 34), make([]uint32, 1)
 	mustPanic(t, "kernels: VecDotRowsPacked", func() { kernels.VecDotRowsPacked(make([]float32, 2), p, 4, act, as) })

@@ -14,6 +14,7 @@ type Weights struct {
 	B     backend.Backend
 	Bytes int64 // storage taken so far
 	err   error
+	buf   []byte // one tensor's bytes, reused when nothing keeps them (read)
 }
 
 // Err is the first error met.
@@ -54,7 +55,8 @@ func (w *Weights) Matrix(name string, rows, cols int, optional bool) backend.Wei
 		w.fail(fmt.Errorf("%w: tensor %s has shape %v, expected [%d %d]", ErrBadModel, name, t.Dims, cols, rows))
 		return nil
 	}
-	data, err := w.F.TensorData(t)
+	c, ok := w.B.(backend.Copier)
+	data, err := w.read(t, ok && c.CopiesWeights())
 	if err != nil {
 		w.fail(err)
 		return nil
@@ -98,8 +100,24 @@ func (w *Weights) Floats(name string, dims []int, optional bool) []float32 {
 	return w.floats(t)
 }
 
+// read returns t's bytes: in the buffer w reuses when reuse is true (the caller keeps nothing
+// of them), else in a new one.
+func (w *Weights) read(t *gguf.TensorInfo, reuse bool) ([]byte, error) {
+	if !reuse {
+		return w.F.TensorData(t)
+	}
+	if int64(cap(w.buf)) < t.Size { // the size was checked against the file's length
+		w.buf = make([]byte, t.Size)
+	}
+	w.buf = w.buf[:t.Size]
+	if err := w.F.ReadTensor(t, w.buf); err != nil {
+		return nil, err
+	}
+	return w.buf, nil
+}
+
 func (w *Weights) floats(t *gguf.TensorInfo) []float32 {
-	data, err := w.F.TensorData(t)
+	data, err := w.read(t, true)
 	if err != nil {
 		w.fail(err)
 		return nil

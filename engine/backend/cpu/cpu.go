@@ -126,6 +126,9 @@ func (b *Backend) Name() string { return "cpu" }
 // Close implements backend.Backend.
 func (b *Backend) Close() error { return nil }
 
+// CopiesWeights implements backend.Copier: NewWeight converts, packs or copies the data.
+func (b *Backend) CopiesWeights() bool { return true }
+
 // NewWeight implements backend.Backend.
 func (b *Backend) NewWeight(name string, t quant.Type, rows, cols int, data []byte) (backend.Weight, error) {
 	if !quant.IsSupported(t) {
@@ -140,16 +143,21 @@ func (b *Backend) NewWeight(name string, t quant.Type, rows, cols int, data []by
 	}
 	w := &weight{name: name, t: t, rows: rows, cols: cols, rowBytes: rb}
 	if t == quant.F32 {
-		w.f32 = make([]float32, rows*cols)
+		w.f32 = floatSlab.make(rows * cols)
 		for i := range w.f32 {
 			w.f32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 		}
 	} else if b.roundsActivations(t) && kernels.Packs(t) || !b.roundsActivations(t) && kernels.PacksFloat(t) {
-		if w.packed, err = kernels.Pack(t, data, rows, cols); err != nil {
+		nq, nd, err := kernels.PackedLen(t, rows, cols)
+		if err == nil {
+			w.packed, err = kernels.PackInto(t, data, rows, cols, byteSlab.make(nq), wordSlab.make(nd))
+		}
+		if err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
 	} else {
-		w.data = data
+		w.data = byteSlab.make(len(data))
+		copy(w.data, data)
 	}
 	return w, nil
 }

@@ -483,6 +483,10 @@ func suffix(t quant.Type) string {
 	return "f32"
 }
 
+// CopiesWeights implements backend.Copier: NewWeight uploads (synchronously) and keeps no
+// reference to the data.
+func (b *Backend) CopiesWeights() bool { return true }
+
 // NewWeight implements backend.Backend: F32, F16, Q8_0 and Q4_0 are kept as they are, other
 // supported types are dequantized to F32 on the way.
 func (b *Backend) NewWeight(name string, t quant.Type, rows, cols int, data []byte) (backend.Weight, error) {

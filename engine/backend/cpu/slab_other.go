@@ -1,0 +1,7 @@
+//go:build !linux
+
+package cpu
+
+const canAdviseHuge = false
+
+func adviseHuge(p, n uintptr) {}
