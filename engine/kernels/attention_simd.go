@@ -5,15 +5,22 @@ package kernels
 import "simd/archsimd"
 
 // attnValuesSIMD computes out[d] = dotLanesStrided(p, v, stride, off+d, true) for every d < len(out)&^7
-// with the key axis in 16 lanes (lane j mod 16 takes key j), vectorized over d: for a block of
-// eight consecutive d the accumulator of lane l is one vector, each key one fused multiply-add
-// into its lane's vector, and the reduction of the 16 lanes is done for the eight d at once.
-// Every d therefore sees the same operations in the same order as the plain version. It returns
-// how many leading entries of out it filled.
+// with the key axis in 16 lanes (lane j mod 16 takes key j), vectorized over d, and returns
+// how many leading entries of out it filled. Every d sees the same operations in the same
+// order as the plain version: each lane's fused multiply-adds in key order, then reduce16.
+// For each 64 values of d the keys are walked once, key j adding p[j] times its values to the
+// accumulators of lane j mod 16, which live in memory (16 lanes × 8 vectors are more than the
+// registers; a lane's row comes back 16 keys later, from the first-level cache). Narrower
+// heads (and a last group under 64) take the lanes eight at a time in registers over eight
+// values (attnLaneGroup).
 func attnValuesSIMD(out, p, v []float32, stride, off int) int {
 	hd := len(out) &^ 7
+	wide := hd &^ 63
+	if wide > 0 {
+		attnValuesWide(out[:wide], p, v, stride, off)
+	}
 	var lo, hi [8][8]float32 // lanes 0…7 and 8…15, each over eight d
-	for d := 0; d < hd; d += 8 {
+	for d := wide; d < hd; d += 8 {
 		attnLaneGroup(&lo, p, v, stride, off+d, 0)
 		attnLaneGroup(&hi, p, v, stride, off+d, 8)
 		// reduce16 for each d: halves, quarters, then pairs.
@@ -26,6 +33,47 @@ func attnValuesSIMD(out, p, v []float32, stride, off int) int {
 	}
 	archsimd.ClearAVXUpperBits() // before the caller's scalar code (see reduce8)
 	return hd
+}
+
+// attnValuesWide is attnValuesSIMD for len(out) a multiple of 64: one walk over the keys for
+// every 64 values of d, lane l's accumulators for them in acc[l].
+func attnValuesWide(out, p, v []float32, stride, off int) {
+	var acc [16][64]float32
+	zero := archsimd.BroadcastFloat32x8(0)
+	for d := 0; d < len(out); d += 64 {
+		for l := range acc {
+			a := &acc[l]
+			for i := 0; i < 64; i += 8 {
+				zero.StoreArray((*[8]float32)(a[i : i+8]))
+			}
+		}
+		at := off + d
+		for j, pj := range p {
+			r := (*[64]float32)(v[at : at+64])
+			at += stride
+			a := &acc[j&15]
+			x := archsimd.BroadcastFloat32x8(pj)
+			x.MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(r[0:8])), archsimd.LoadFloat32x8Array((*[8]float32)(a[0:8]))).StoreArray((*[8]float32)(a[0:8]))
+			x.MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(r[8:16])), archsimd.LoadFloat32x8Array((*[8]float32)(a[8:16]))).StoreArray((*[8]float32)(a[8:16]))
+			x.MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(r[16:24])), archsimd.LoadFloat32x8Array((*[8]float32)(a[16:24]))).StoreArray((*[8]float32)(a[16:24]))
+			x.MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(r[24:32])), archsimd.LoadFloat32x8Array((*[8]float32)(a[24:32]))).StoreArray((*[8]float32)(a[24:32]))
+			x.MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(r[32:40])), archsimd.LoadFloat32x8Array((*[8]float32)(a[32:40]))).StoreArray((*[8]float32)(a[32:40]))
+			x.MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(r[40:48])), archsimd.LoadFloat32x8Array((*[8]float32)(a[40:48]))).StoreArray((*[8]float32)(a[40:48]))
+			x.MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(r[48:56])), archsimd.LoadFloat32x8Array((*[8]float32)(a[48:56]))).StoreArray((*[8]float32)(a[48:56]))
+			x.MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(r[56:64])), archsimd.LoadFloat32x8Array((*[8]float32)(a[56:64]))).StoreArray((*[8]float32)(a[56:64]))
+		}
+		// reduce16 for each d: lane l + lane l+8, then (q0+q2) + (q1+q3) of the four sums
+		// h[l] + h[l+4].
+		o := (*[64]float32)(out[d : d+64])
+		for i := 0; i < 64; i += 8 {
+			var h [8]archsimd.Float32x8
+			for l := range h {
+				h[l] = archsimd.LoadFloat32x8Array((*[8]float32)(acc[l][i : i+8])).Add(archsimd.LoadFloat32x8Array((*[8]float32)(acc[l+8][i : i+8])))
+			}
+			q0, q1, q2, q3 := h[0].Add(h[4]), h[1].Add(h[5]), h[2].Add(h[6]), h[3].Add(h[7])
+			q0.Add(q2).Add(q1.Add(q3)).StoreArray((*[8]float32)(o[i : i+8]))
+		}
+	}
 }
 
 // attnLaneGroup accumulates lanes g…g+7 (keys j ≡ g…g+7 mod 16) of the value product for the
@@ -93,13 +141,17 @@ func attnLaneGroup(acc *[8][8]float32, p, v []float32, stride, base, g int) {
 // in a full group too (the rows past len(p) computed and dropped), and all len(p) are set.
 func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 	hd := len(q)
-	if hd >= 64 || hd%8 != 0 {
+	if hd%8 != 0 || hd > 64 && hd%64 != 0 {
 		return 0
 	}
 	n8 := len(p) &^ 7
 	end := n8
 	if n8 < len(p) && len(k) >= (n8+7)*stride+off+hd {
 		end = n8 + 8
+	}
+	if hd >= 64 {
+		attnScoresBlocked(p, q, k, stride, off, scale, end)
+		return min(end, len(p))
 	}
 	var last [8]float32
 	// q's elements broadcast once, kept in memory: as scalars in the loop they would be
@@ -137,6 +189,47 @@ func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 		return len(p)
 	}
 	return n8
+}
+
+// attnScoresBlocked is attnScoresSIMD for heads of a multiple of 64 values, keys below end (a
+// multiple of 8): each score is dotBlockedSIMD's (eight accumulators of eight over steps of 64
+// values, combined 0+4, 2+6, 1+5, 3+7, then halves), and the combined vectors of eight keys are
+// transposed so that reduce8's last additions and the scaling run on the eight at once (one
+// horizontal sum a key before). Scores past len(p) are computed and dropped.
+func attnScoresBlocked(p, q, k []float32, stride, off int, scale float32, end int) {
+	hd := len(q)
+	sc := archsimd.BroadcastFloat32x8(scale)
+	zero := archsimd.BroadcastFloat32x8(0)
+	var t [8][8]uint32 // key j+jj's combined lanes in row jj
+	for j := 0; j < end; j += 8 {
+		for jj := 0; jj < 8; jj++ {
+			b := (j+jj)*stride + off
+			kj := k[b : b+hd]
+			a0, a1, a2, a3, a4, a5, a6, a7 := zero, zero, zero, zero, zero, zero, zero, zero
+			for i := 0; i < hd; i += 64 {
+				x, y := (*[64]float32)(q[i:i+64]), (*[64]float32)(kj[i:i+64])
+				a0 = archsimd.LoadFloat32x8Array((*[8]float32)(x[0:8])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[0:8])), a0)
+				a1 = archsimd.LoadFloat32x8Array((*[8]float32)(x[8:16])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[8:16])), a1)
+				a2 = archsimd.LoadFloat32x8Array((*[8]float32)(x[16:24])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[16:24])), a2)
+				a3 = archsimd.LoadFloat32x8Array((*[8]float32)(x[24:32])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[24:32])), a3)
+				a4 = archsimd.LoadFloat32x8Array((*[8]float32)(x[32:40])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[32:40])), a4)
+				a5 = archsimd.LoadFloat32x8Array((*[8]float32)(x[40:48])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[40:48])), a5)
+				a6 = archsimd.LoadFloat32x8Array((*[8]float32)(x[48:56])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[48:56])), a6)
+				a7 = archsimd.LoadFloat32x8Array((*[8]float32)(x[56:64])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[56:64])), a7)
+			}
+			lo := a0.Add(a4).Add(a2.Add(a6))
+			hi := a1.Add(a5).Add(a3.Add(a7))
+			lo.Add(hi).AsUint32x8().StoreArray(&t[jj])
+		}
+		// reduce8 for the eight keys: h[l] + h[l+4], then (q0+q2) + (q1+q3).
+		transpose8(&t)
+		q0 := archsimd.LoadUint32x8Array(&t[0]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[4]).AsFloat32x8())
+		q1 := archsimd.LoadUint32x8Array(&t[1]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[5]).AsFloat32x8())
+		q2 := archsimd.LoadUint32x8Array(&t[2]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[6]).AsFloat32x8())
+		q3 := archsimd.LoadUint32x8Array(&t[3]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[7]).AsFloat32x8())
+		storeScores(p, j, q0.Add(q2).Add(q1.Add(q3)).Mul(sc))
+	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // attnRowsOn says whether AttentionRows has vector kernels for heads of hd values.

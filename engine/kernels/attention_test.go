@@ -138,10 +138,21 @@ func TestAttentionRow(t *testing.T) {
 
 // AttentionRow is the composition its documentation describes: scores by DotBlocked, scaled
 // and biased, SoftmaxChunked (padded when cached), and the weighted sum over keys in DotLanes
-// order when nKeys is a multiple of 16, else in DotBlocked order unless cached.
+// order when nKeys is a multiple of 16, else in DotBlocked order unless cached; for heads
+// narrower and wider than the vector kernels' 64 values, with them and without.
 func TestAttentionRowComposition(t *testing.T) {
-	r := newRand(42)
-	const nKVHead, headDim = 3, 32
+	for _, headDim := range []int{8, 32, 48, 64, 72, 128, 192} {
+		for _, on := range []bool{true, false} {
+			restore := kernels.UseSIMD(on)
+			t.Run(fmt.Sprintf("hd=%d/simd=%v", headDim, on), func(t *testing.T) { attentionRowComposition(t, headDim) })
+			restore()
+		}
+	}
+}
+
+func attentionRowComposition(t *testing.T, headDim int) {
+	r := newRand(42 + uint64(headDim))
+	const nKVHead = 3
 	for _, nKeys := range attnKeys {
 		l := newKV(r, nKeys, nKVHead, headDim)
 		s := l.stride()
@@ -245,22 +256,28 @@ func TestAttentionRowEdges(t *testing.T) {
 // j mod 16 and no tail.
 func TestAttentionRowCachedPaddedOrder(t *testing.T) {
 	r := newRand(44)
-	const headDim = 32
-	for _, nKeys := range attnKeys {
-		l := newKV(r, nKeys, 1, headDim)
-		q := normal(r, headDim, 1)
-		out, probs := make([]float32, headDim), make([]float32, nKeys)
-		kernels.AttentionRow(out, probs, q, l.k, l.v, nKeys, headDim, 0, 0.2, nil, true)
-		padded := (nKeys + 31) / 32 * 32
-		p, col := make([]float32, padded), make([]float32, padded)
-		copy(p, probs)
-		for d := range out {
-			for j := 0; j < nKeys; j++ {
-				col[j] = l.v[j*headDim+d]
+	for _, headDim := range []int{32, 64, 136, 192} {
+		for _, on := range []bool{true, false} {
+			restore := kernels.UseSIMD(on)
+			for _, nKeys := range attnKeys {
+				l := newKV(r, nKeys, 1, headDim)
+				q := normal(r, headDim, 1)
+				out, probs := make([]float32, headDim), make([]float32, nKeys)
+				kernels.AttentionRow(out, probs, q, l.k, l.v, nKeys, headDim, 0, 0.2, nil, true)
+				padded := (nKeys + 31) / 32 * 32
+				p, col := make([]float32, padded), make([]float32, padded)
+				copy(p, probs)
+				for d := range out {
+					for j := 0; j < nKeys; j++ {
+						col[j] = l.v[j*headDim+d]
+					}
+					if want := kernels.DotLanes(p, col); math.Float32bits(out[d]) != math.Float32bits(want) {
+						restore()
+						t.Fatalf("hd=%d simd=%v n=%d: out[%d] = %g, padded lane order gives %g", headDim, on, nKeys, d, out[d], want)
+					}
+				}
 			}
-			if want := kernels.DotLanes(p, col); math.Float32bits(out[d]) != math.Float32bits(want) {
-				t.Fatalf("n=%d: out[%d] = %g, padded lane order gives %g", nKeys, d, out[d], want)
-			}
+			restore()
 		}
 	}
 }

@@ -86,7 +86,7 @@ func BenchmarkSoftmaxChunked(b *testing.B) {
 }
 
 func BenchmarkAttentionRow(b *testing.B) {
-	for _, headDim := range []int{8, 64} {
+	for _, headDim := range []int{8, 48, 64, 128} {
 		for _, nKeys := range []int{128, 1024} {
 			r := newRand(65)
 			l := newKV(r, nKeys, 1, headDim)
