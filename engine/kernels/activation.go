@@ -47,13 +47,13 @@ func GELU(x []float32) {
 // is ExpApprox (within 2.25 units in the last place of e^-x), and the sum and quotient are
 // rounded to float32. The result is within 4.1 units in the last place of x/(1+e^-x) for x in
 // [-88, 88] (an exhaustive scan in the tests).
-// On AVX2 and AVX-512 machines eight entries at a time go through the same operations as
+// On AVX2, AVX-512 and NEON machines eight entries at a time go through the same operations as
 // vectors, with the same bits. On WebAssembly the exponential is expUnfused (each step in two
 // roundings, as the browser's lane loops; within the same 4.1 units), four entries at a time on
 // v128 lanes.
 func SiLU(x []float32) {
 	i := 0
-	if simdLevel == simdAVX2 || simdLevel == simdAVX512 {
+	if floatLanesOn() {
 		i = activationLanes(x, nil)
 	} else if wasmFloatSIMD {
 		i = siluLanesV128(x, nil)
@@ -67,7 +67,7 @@ func SiLU(x []float32) {
 func SwiGLU(gate, up []float32) {
 	checkLen("SwiGLU", len(gate), len(up))
 	i := 0
-	if simdLevel == simdAVX2 || simdLevel == simdAVX512 {
+	if floatLanesOn() {
 		i = activationLanes(gate, up)
 	} else if wasmFloatSIMD {
 		i = siluLanesV128(gate, up)

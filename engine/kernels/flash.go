@@ -285,7 +285,7 @@ func (h *Head) tileScores(p []float32, i, t0, t1 int) (c1 int, ok bool) {
 func expSum(s []float32, m float32) float64 {
 	var sum float64
 	i0 := 0
-	if simdLevel == simdAVX2 || simdLevel == simdAVX512 {
+	if floatLanesOn() {
 		i0 = len(s) &^ 15
 		sum = softmaxChunksSIMD(s, i0, m)
 	} else if wasmFloatSIMD {

@@ -56,7 +56,7 @@ func SoftmaxChunked(x []float32, padded bool) {
 	}
 	var chunk [16]float32
 	i0 := 0
-	if simdLevel == simdAVX2 || simdLevel == simdAVX512 {
+	if floatLanesOn() {
 		i0 = len(x) &^ 15 // the full chunks; a padded last one stays with the loop below
 		if i0 > full {
 			i0 = full
