@@ -3,8 +3,8 @@ package model_test
 import (
 	"bytes"
 	"encoding/binary"
-	"math"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
