@@ -7,15 +7,12 @@ import "simd/archsimd"
 // On arm64 the vectors are 128 bits (NEON, always present) and fused multiply-adds exist
 // (FMLA), so the dot products keep their 16 lanes in four vectors: lanes 0…3, 4…7, 8…11 and
 // 12…15. The quantized dot products and dequantizations run on NEON too (vecdot_simd_arm64.go),
-// and so do the softmax's and SiLU's exponentials and the tiled float products (float_arm64.go);
-// the attention's scores and values and the packed products stay plain here for now.
+// and so do the softmax's and SiLU's exponentials, the tiled float products and the attention's
+// scores and values (float_arm64.go); the packed products stay plain here for now.
 
 var simdLevel = simdNEON
 
 var quantSIMD = true
-
-func attnValuesSIMD(out, p, v []float32, stride, off int) int              { return 0 }
-func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int { return 0 }
 
 // reduce4x4 is reduce16 of the lanes held in a (0…3), b (4…7), c (8…11) and d (12…15):
 // halves h = (a+c, b+d), quarters q = h[0…3] + h[4…7], then pairs.

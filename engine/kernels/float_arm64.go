@@ -188,3 +188,94 @@ func tile22(w, x0, x1 []float32, c int) [4]float32 {
 	}
 	return [4]float32{reduce4x4(a0, a1, a2, a3), reduce4x4(b0, b1, b2, b3), reduce4x4(c0, c1, c2, c3), reduce4x4(d0, d1, d2, d3)}
 }
+
+// attnValuesSIMD computes out[d] = dotLanesStrided(p, v, stride, off+d, true) for the d below
+// len(out)&^3, four d a vector: accumulator l takes the keys j ≡ l (mod 16), p[j]·v_j[d…d+3]
+// added by a fused multiply-add as the plain loop does, and the sixteen are reduced in
+// reduce16's order. It returns how many d it did.
+func attnValuesSIMD(out, p, v []float32, stride, off int) int {
+	hd := len(out) &^ 3
+	n := len(p)
+	full := n &^ 15
+	for d := 0; d < hd; d += 4 {
+		at := off + d
+		// Sixteen accumulators in locals (NEON has 32 vector registers) through the main loop,
+		// then an array for the last keys and the reduction.
+		z := archsimd.BroadcastFloat32x4(0)
+		a0, a1, a2, a3, a4, a5, a6, a7 := z, z, z, z, z, z, z, z
+		a8, a9, a10, a11, a12, a13, a14, a15 := z, z, z, z, z, z, z, z
+		for c := 0; c < full; c += 16 {
+			pc := (*[16]float32)(p[c : c+16])
+			r := v[at : at+15*stride+4]
+			at += 16 * stride
+			a0 = archsimd.BroadcastFloat32x4(pc[0]).MulAdd(archsimd.LoadFloat32x4(r[0:4]), a0)
+			a1 = archsimd.BroadcastFloat32x4(pc[1]).MulAdd(archsimd.LoadFloat32x4(r[stride:stride+4]), a1)
+			a2 = archsimd.BroadcastFloat32x4(pc[2]).MulAdd(archsimd.LoadFloat32x4(r[2*stride:2*stride+4]), a2)
+			a3 = archsimd.BroadcastFloat32x4(pc[3]).MulAdd(archsimd.LoadFloat32x4(r[3*stride:3*stride+4]), a3)
+			a4 = archsimd.BroadcastFloat32x4(pc[4]).MulAdd(archsimd.LoadFloat32x4(r[4*stride:4*stride+4]), a4)
+			a5 = archsimd.BroadcastFloat32x4(pc[5]).MulAdd(archsimd.LoadFloat32x4(r[5*stride:5*stride+4]), a5)
+			a6 = archsimd.BroadcastFloat32x4(pc[6]).MulAdd(archsimd.LoadFloat32x4(r[6*stride:6*stride+4]), a6)
+			a7 = archsimd.BroadcastFloat32x4(pc[7]).MulAdd(archsimd.LoadFloat32x4(r[7*stride:7*stride+4]), a7)
+			a8 = archsimd.BroadcastFloat32x4(pc[8]).MulAdd(archsimd.LoadFloat32x4(r[8*stride:8*stride+4]), a8)
+			a9 = archsimd.BroadcastFloat32x4(pc[9]).MulAdd(archsimd.LoadFloat32x4(r[9*stride:9*stride+4]), a9)
+			a10 = archsimd.BroadcastFloat32x4(pc[10]).MulAdd(archsimd.LoadFloat32x4(r[10*stride:10*stride+4]), a10)
+			a11 = archsimd.BroadcastFloat32x4(pc[11]).MulAdd(archsimd.LoadFloat32x4(r[11*stride:11*stride+4]), a11)
+			a12 = archsimd.BroadcastFloat32x4(pc[12]).MulAdd(archsimd.LoadFloat32x4(r[12*stride:12*stride+4]), a12)
+			a13 = archsimd.BroadcastFloat32x4(pc[13]).MulAdd(archsimd.LoadFloat32x4(r[13*stride:13*stride+4]), a13)
+			a14 = archsimd.BroadcastFloat32x4(pc[14]).MulAdd(archsimd.LoadFloat32x4(r[14*stride:14*stride+4]), a14)
+			a15 = archsimd.BroadcastFloat32x4(pc[15]).MulAdd(archsimd.LoadFloat32x4(r[15*stride:15*stride+4]), a15)
+		}
+		a := [16]archsimd.Float32x4{a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15}
+		for j := full; j < n; j++ {
+			b := j*stride + off + d
+			a[j&15] = archsimd.BroadcastFloat32x4(p[j]).MulAdd(archsimd.LoadFloat32x4(v[b:b+4]), a[j&15])
+		}
+		var h [8]archsimd.Float32x4
+		for l := range h {
+			h[l] = a[l].Add(a[l+8])
+		}
+		q0, q1, q2, q3 := h[0].Add(h[4]), h[1].Add(h[5]), h[2].Add(h[6]), h[3].Add(h[7])
+		q0.Add(q2).Add(q1.Add(q3)).StoreArray((*[4]float32)(out[d : d+4]))
+	}
+	return hd
+}
+
+// attnScoresSIMD sets p[j] = DotBlocked(q, k_j)·scale, k_j = k[j·stride+off:], for the keys j
+// below len(p)&^3 when the head is shorter than 64 values, four keys a vector, and returns how
+// many keys it did (0 for longer heads, whose DotBlocked is already on vectors). Such a head is
+// all tail in DotBlocked's order, one chain of fused multiply-adds in order; each lane runs one
+// key's chain, its values gathered. Where k holds rows up to the next multiple of four keys (a
+// cache's padding), the last keys run in a full group too (the extra rows computed and
+// dropped) and all len(p) are done.
+func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
+	hd := len(q)
+	if hd >= 64 {
+		return 0
+	}
+	n4 := len(p) &^ 3
+	end := n4
+	if n4 < len(p) && len(k) >= (n4+3)*stride+off+hd {
+		end = n4 + 4
+	}
+	sc := archsimd.BroadcastFloat32x4(scale)
+	for j := 0; j < end; j += 4 {
+		k0 := k[j*stride+off : j*stride+off+hd]
+		k1 := k[(j+1)*stride+off : (j+1)*stride+off+hd]
+		k2 := k[(j+2)*stride+off : (j+2)*stride+off+hd]
+		k3 := k[(j+3)*stride+off : (j+3)*stride+off+hd]
+		s := archsimd.BroadcastFloat32x4(0)
+		for i, qi := range q {
+			kv := s.SetElem(0, k0[i]).SetElem(1, k1[i]).SetElem(2, k2[i]).SetElem(3, k3[i])
+			s = archsimd.BroadcastFloat32x4(qi).MulAdd(kv, s)
+		}
+		if j < n4 {
+			s.Mul(sc).StoreArray((*[4]float32)(p[j : j+4]))
+			continue
+		}
+		var last [4]float32
+		s.Mul(sc).StoreArray(&last)
+		copy(p[n4:], last[:])
+		return len(p)
+	}
+	return n4
+}
