@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -15,6 +16,7 @@ func TestSlab(t *testing.T) {
 		var s slab[float32]
 		type span struct{ lo, hi uintptr }
 		var spans []span
+		var keep [][]float32 // reachable, so that no slice's memory is collected and reused
 		for i, n := range []int{10, slabMin / 4, 3*slabMin/4 + 5, slabChunk / 4 / 3, slabChunk/4 + 100, slabMin / 4, 1} {
 			b := s.make(n)
 			if len(b) != n || cap(b) != n {
@@ -33,6 +35,7 @@ func TestSlab(t *testing.T) {
 				t.Errorf("huge pages %v, slice %d at %#x: not on a cache line", on, i, p)
 			}
 			spans = append(spans, span{p, p + uintptr(4*n)})
+			keep = append(keep, b)
 		}
 		for i, a := range spans {
 			for j, b := range spans[:i] {
@@ -41,6 +44,7 @@ func TestSlab(t *testing.T) {
 				}
 			}
 		}
+		runtime.KeepAlive(keep)
 		if hugePagesOn {
 			// The slice that did not fit the chunk began a fresh one.
 			if p := spans[4].lo; p%hugePage != 0 {
