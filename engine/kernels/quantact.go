@@ -13,8 +13,8 @@ import (
 // binary16, and q_j = v_j·(127/amax) rounded half to even (127/amax taken as 0 when amax is 0).
 //
 // With AVX2 the blocks are quantized in vectors, but for those holding a NaN, which run the
-// plain code; with NEON too, but for those holding a NaN or ±Inf, all zeros or a maximum so
-// small that 127/amax overflows.
+// plain code; with NEON and WebAssembly's SIMD128 too, but for those holding a NaN or ±Inf, all
+// zeros or a maximum so small that 127/amax overflows.
 func QuantizeQ8_0Activations(dst []byte, x []float32) {
 	if len(x)%qk != 0 {
 		panic(fmt.Sprintf("kernels: QuantizeQ8_0Activations: %d values is not a multiple of the block size %d", len(x), qk))

@@ -1,8 +1,9 @@
-//go:build !(goexperiment.simd && (amd64 || arm64))
+//go:build !(goexperiment.simd && (amd64 || arm64 || wasm))
 
 package kernels
 
-// Without the simd experiment on amd64 or arm64, activations are quantized by the plain code.
+// Without the simd experiment (or on another architecture), activations are quantized by the
+// plain code.
 
 // quantActKernel says that QuantizeQ8_0Activations has a vector version in this build.
 const quantActKernel = false

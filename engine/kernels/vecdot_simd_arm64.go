@@ -21,3 +21,11 @@ func widen8(q archsimd.Int8x16) (lo, hi archsimd.Int16x8) {
 func widen16(h archsimd.Int16x8) (lo, hi archsimd.Int32x4) {
 	return h.ExtendLo4ToInt32(), h.HiToLo().ExtendLo4ToInt32()
 }
+
+// lowBytes packs the low bytes of the sixteen int32 lanes of a, b, c and d in order: the low
+// halves of the lanes (even int16 elements), then their low bytes (even bytes).
+func lowBytes(a, b, c, d archsimd.Int32x4) archsimd.Uint8x16 {
+	ab := a.ToBits().ReshapeToUint16s().ConcatEven(b.ToBits().ReshapeToUint16s())
+	cd := c.ToBits().ReshapeToUint16s().ConcatEven(d.ToBits().ReshapeToUint16s())
+	return ab.ReshapeToUint8s().ConcatEven(cd.ReshapeToUint8s())
+}

@@ -37,3 +37,22 @@ func widen8(q archsimd.Int8x16) (lo, hi archsimd.Int16x8) {
 func widen16(h archsimd.Int16x8) (lo, hi archsimd.Int32x4) {
 	return h.ExtendLo4ToInt32(), h.ExtendHi4ToInt32()
 }
+
+// lowByteIndex[k] moves the low bytes of an int32 vector's four lanes to bytes 4k…4k+3 (the
+// other bytes zero: indices past 15 select zero).
+var lowByteIndex = [4][16]int8{
+	{0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},
+	{-1, -1, -1, -1, 0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1},
+	{-1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12, -1, -1, -1, -1},
+	{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12},
+}
+
+// lowBytes packs the low bytes of the sixteen int32 lanes of a, b, c and d in order (one
+// swizzle each, then ors).
+func lowBytes(a, b, c, d archsimd.Int32x4) archsimd.Uint8x16 {
+	pa := a.ToBits().ReshapeToUint8s().BitsToInt8().LookupOrZero(archsimd.LoadInt8x16Array(&lowByteIndex[0]))
+	pb := b.ToBits().ReshapeToUint8s().BitsToInt8().LookupOrZero(archsimd.LoadInt8x16Array(&lowByteIndex[1]))
+	pc := c.ToBits().ReshapeToUint8s().BitsToInt8().LookupOrZero(archsimd.LoadInt8x16Array(&lowByteIndex[2]))
+	pd := d.ToBits().ReshapeToUint8s().BitsToInt8().LookupOrZero(archsimd.LoadInt8x16Array(&lowByteIndex[3]))
+	return pa.Or(pb).Or(pc.Or(pd)).ToBits()
+}
