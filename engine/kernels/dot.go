@@ -135,6 +135,9 @@ func DotBlocked(a, b []float32) float32 {
 	if simdLevel != 0 && len(a) >= 64 {
 		return dotBlockedSIMD(a, b)
 	}
+	if wasmFloatSIMD && len(a) >= 64 {
+		return dotBlockedF32x4(a, b)
+	}
 	return dotBlockedPlain(a, b)
 }
 

@@ -46,6 +46,40 @@ func dotLanesF32x4(a, b []float32) float32 {
 	return s
 }
 
+// dotBlockedF32x4 is dotBlockedPlain (unfused) on vectors, for len(a) ≥ 64: accumulator j's 16
+// lanes in four vectors, each step's product rounded and then added; combined 0+2 and 1+3,
+// then 0+1, and reduced as combine4 does; the tail added in order.
+func dotBlockedF32x4(a, b []float32) float32 {
+	n := len(a) &^ 63
+	b = b[:len(a)]
+	z := zero4()
+	var acc [4][4]archsimd.Float32x4
+	a0, a1, a2, a3 := z, z, z, z // accumulator 0
+	b0, b1, b2, b3 := z, z, z, z // 1
+	c0, c1, c2, c3 := z, z, z, z // 2
+	d0, d1, d2, d3 := z, z, z, z // 3
+	for i := 0; i < n; i += 64 {
+		x, y := (*[64]float32)(a[i:i+64]), (*[64]float32)(b[i:i+64])
+		term := func(k int) archsimd.Float32x4 {
+			return archsimd.LoadFloat32x4Array((*[4]float32)(x[k : k+4])).Mul(archsimd.LoadFloat32x4Array((*[4]float32)(y[k : k+4])))
+		}
+		a0, a1, a2, a3 = a0.Add(term(0)), a1.Add(term(4)), a2.Add(term(8)), a3.Add(term(12))
+		b0, b1, b2, b3 = b0.Add(term(16)), b1.Add(term(20)), b2.Add(term(24)), b3.Add(term(28))
+		c0, c1, c2, c3 = c0.Add(term(32)), c1.Add(term(36)), c2.Add(term(40)), c3.Add(term(44))
+		d0, d1, d2, d3 = d0.Add(term(48)), d1.Add(term(52)), d2.Add(term(56)), d3.Add(term(60))
+	}
+	acc[0] = [4]archsimd.Float32x4{a0.Add(c0), a1.Add(c1), a2.Add(c2), a3.Add(c3)}
+	acc[1] = [4]archsimd.Float32x4{b0.Add(d0), b1.Add(d1), b2.Add(d2), b3.Add(d3)}
+	for k := range acc[0] {
+		acc[0][k] = acc[0][k].Add(acc[1][k])
+	}
+	s := reduceLanes(&acc[0])
+	for i := n; i < len(a); i++ {
+		s += float32(a[i] * b[i])
+	}
+	return s
+}
+
 // dotQLanesF32x4 is dotQLanesPlain (unfused) on vectors: each block dequantized into 32 values,
 // which go to lanes 0–15 twice, in order.
 func dotQLanesF32x4(t quant.Type, row []byte, x []float32) float32 {

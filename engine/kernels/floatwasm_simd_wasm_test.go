@@ -23,6 +23,15 @@ func TestF32x4MatchesPlain(t *testing.T) {
 			t.Errorf("n=%d: dotLanesF32x4 %g, plain %g", n, g, w)
 		}
 	}
+	for _, n := range []int{64, 65, 100, 127, 128, 192, 288, 771, 4096} {
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64()*3)
+		}
+		if g, w := dotBlockedF32x4(a, b), dotBlockedPlain(a, b); math.Float32bits(g) != math.Float32bits(w) {
+			t.Errorf("n=%d: dotBlockedF32x4 %g, plain %g", n, g, w)
+		}
+	}
 	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
 		for _, cols := range []int{32, 288, 768} {
 			x := make([]float32, cols)
