@@ -308,50 +308,12 @@ func attnScoresRowsSIMD(ps, qs *[AttentionRowsAtOnce][]float32, k []float32, str
 }
 
 // attnScoresRowsBlocked is attnScoresRowsSIMD for heads of a multiple of 64 values, keys below
-// end (a multiple of 8): each query's score with each key is dotBlockedSIMD's (eight
-// accumulators of eight over steps of 64 values, combined 0+4, 2+6, 1+5, 3+7, then halves), the
-// combined vectors of eight keys transposed so that reduce8's last additions and the scaling run
-// for the eight keys at once instead of one horizontal sum a key.
+// end (a multiple of 8): attnScoresBlocked for each query (its key rows come from the cache the
+// previous query brought them to).
 func attnScoresRowsBlocked(ps, qs *[AttentionRowsAtOnce][]float32, k []float32, stride, off int, scale float32, end int) {
-	hd := len(qs[0])
-	sc := archsimd.BroadcastFloat32x8(scale)
-	zero := archsimd.BroadcastFloat32x8(0)
-	var t [AttentionRowsAtOnce][8][8]uint32 // per query, key j+jj's combined lanes in row jj
-	for j := 0; j < end; j += 8 {
-		for jj := 0; jj < 8; jj++ {
-			b := (j+jj)*stride + off
-			kj := k[b : b+hd]
-			for r := range qs {
-				q := qs[r][:hd]
-				a0, a1, a2, a3, a4, a5, a6, a7 := zero, zero, zero, zero, zero, zero, zero, zero
-				for i := 0; i < hd; i += 64 {
-					x, y := (*[64]float32)(q[i:i+64]), (*[64]float32)(kj[i:i+64])
-					a0 = archsimd.LoadFloat32x8Array((*[8]float32)(x[0:8])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[0:8])), a0)
-					a1 = archsimd.LoadFloat32x8Array((*[8]float32)(x[8:16])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[8:16])), a1)
-					a2 = archsimd.LoadFloat32x8Array((*[8]float32)(x[16:24])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[16:24])), a2)
-					a3 = archsimd.LoadFloat32x8Array((*[8]float32)(x[24:32])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[24:32])), a3)
-					a4 = archsimd.LoadFloat32x8Array((*[8]float32)(x[32:40])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[32:40])), a4)
-					a5 = archsimd.LoadFloat32x8Array((*[8]float32)(x[40:48])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[40:48])), a5)
-					a6 = archsimd.LoadFloat32x8Array((*[8]float32)(x[48:56])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[48:56])), a6)
-					a7 = archsimd.LoadFloat32x8Array((*[8]float32)(x[56:64])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[56:64])), a7)
-				}
-				lo := a0.Add(a4).Add(a2.Add(a6))
-				hi := a1.Add(a5).Add(a3.Add(a7))
-				lo.Add(hi).AsUint32x8().StoreArray(&t[r][jj])
-			}
-		}
-		for r := range qs {
-			// reduce8 for the eight keys: h[l] + h[l+4], then (q0+q2) + (q1+q3).
-			transpose8(&t[r])
-			h := &t[r]
-			q0 := archsimd.LoadUint32x8Array(&h[0]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&h[4]).AsFloat32x8())
-			q1 := archsimd.LoadUint32x8Array(&h[1]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&h[5]).AsFloat32x8())
-			q2 := archsimd.LoadUint32x8Array(&h[2]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&h[6]).AsFloat32x8())
-			q3 := archsimd.LoadUint32x8Array(&h[3]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&h[7]).AsFloat32x8())
-			storeScores(ps[r], j, q0.Add(q2).Add(q1.Add(q3)).Mul(sc))
-		}
+	for r := range qs {
+		attnScoresBlocked(ps[r], qs[r], k, stride, off, scale, end)
 	}
-	archsimd.ClearAVXUpperBits()
 }
 
 // storeScores writes the scores s of keys j…j+7 to p, those below len(p).
