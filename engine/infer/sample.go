@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/attnscope/attnscope/engine/kernels"
 )
 
 // SamplerOptions choose how the next token is picked from the logits.
@@ -41,15 +43,10 @@ func NewSampler(opts SamplerOptions) *Sampler {
 	return &Sampler{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x617474_6e73636f))}
 }
 
-// Argmax returns the index of the largest value, the lowest index among ties.
+// Argmax returns the index of the largest value, the lowest index among ties (kernels.Argmax:
+// on vectors where the machine has them).
 func Argmax(x []float32) int32 {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return int32(best)
+	return int32(kernels.Argmax(x))
 }
 
 // Sample picks the next token from logits (one row of NVocab values).
