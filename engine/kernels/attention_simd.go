@@ -133,10 +133,11 @@ func attnLaneGroup(acc *[8][8]float32, p, v []float32, stride, base, g int) {
 }
 
 // attnScoresSIMD sets p[j] = DotBlocked(q, k_j)·scale for the keys j < len(p)&^7 when
-// len(q) < 64 and len(q) is a multiple of 8, and returns how many it set. For such short
-// vectors DotBlocked is a chain of fused multiply-adds over the elements in order; here eight
-// keys run their chains side by side, one per lane: blocks of eight keys × eight elements are
-// transposed in registers so that element i of the eight keys is one vector. Where k holds
+// len(q) < 64 and len(q) is a multiple of 8, or len(q) a multiple of 64 (attnScoresBlocked),
+// and returns how many it set (0 for other heads). For vectors under 64 DotBlocked is a chain
+// of fused multiply-adds over the elements in order; here eight keys run their chains side by
+// side, one per lane: blocks of eight keys × eight elements are transposed in registers so that
+// element i of the eight keys is one vector. Where k holds
 // rows for keys up to the next multiple of eight (a cache's padding), the last few keys run
 // in a full group too (the rows past len(p) computed and dropped), and all len(p) are set.
 func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {

@@ -9,11 +9,11 @@ import (
 // Generating a token reads every weight once, from memory rather than from a cache, so the
 // speed of decoding is the speed of streaming the weights. Read through 4 KiB pages, a stream
 // misses the TLB every 4 KiB; from 2 MiB pages it runs faster (a 440 MB F32 matrix-vector
-// product on this project's 2-core test machine: 17.3 GB/s → 19.6 GB/s). Go's heap does not ask
-// for large pages, so the weights' storage comes from slabs: chunks of at least slabChunk bytes
-// whose whole 2 MiB pages the operating system is asked to back with large pages (hugePages;
-// Linux's transparent huge pages, a no-op elsewhere). Weights smaller than slabMin bytes, and
-// every weight where the advice is off (ATTNSCOPE_HUGEPAGES=off), are made as usual.
+// product on a 2-core AMD EPYC: 17.1–17.8 GB/s → 19.4–20.7 GB/s). Go's heap does not ask for
+// large pages, so the weights' storage comes from slabs: chunks of at least slabChunk bytes
+// whose whole 2 MiB pages the operating system is asked to back with large pages (adviseHuge:
+// Linux's transparent huge pages; nothing elsewhere). Weights smaller than slabMin bytes, and
+// every weight where the advice is off (hugePagesOn), are made as usual.
 //
 // A chunk lives as long as any weight cut from it (the garbage collector keeps a whole object
 // while a slice of it is reachable), so a chunk outlives a model that shares it with another.
