@@ -52,9 +52,9 @@ func attnValuesSIMD(out, p, v []float32, stride, off int) int {
 // below len(p)&^3 when the head is shorter than 64 values, four keys a vector, and returns how
 // many keys it did (0 for longer heads, whose DotBlocked is on vectors itself). Such a head is
 // all tail in DotBlocked's order, one chain of multiply-adds in order (laneMulAdd); each lane
-// runs one key's chain, its values gathered. Where k holds rows up to the next multiple of four keys (a
-// cache's padding), the last keys run in a full group too (the extra rows computed and
-// dropped) and all len(p) are done.
+// runs one key's chain, its values gathered. Where k holds rows up to the next multiple of
+// four keys (a cache's padding), the last keys run in a full group too (the extra rows
+// computed and dropped) and all len(p) are done.
 func attnScoresSIMD(p, q, k []float32, stride, off int, scale float32) int {
 	hd := len(q)
 	if hd >= 64 {
