@@ -193,3 +193,34 @@ func FuzzPacked(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPack measures the rearrangement a model's Q8_0 and Q4_0 weights go through when it
+// loads (the page does it for every such matrix).
+func BenchmarkPack(b *testing.B) {
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
+		const rows, cols = 2048, 768
+		rb, _ := quant.RowBytes(typ, cols)
+		w := make([]byte, rows*rb)
+		for r := 0; r < rows; r++ {
+			for k := 0; k < rb; k++ {
+				w[r*rb+k] = byte(r + 7*k)
+			}
+			for blk := 0; blk < rb; blk += rb / (cols / 32) {
+				w[r*rb+blk], w[r*rb+blk+1] = 0, 0x3c // scale 1
+			}
+		}
+		nq, nd, err := kernels.PackedLen(typ, rows, cols)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q, d := make([]byte, nq), make([]uint32, nd)
+		b.Run(typ.String(), func(b *testing.B) {
+			b.SetBytes(int64(len(w)))
+			for b.Loop() {
+				if _, err := kernels.PackInto(typ, w, rows, cols, q, d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
