@@ -34,3 +34,14 @@ func argmaxPlain(x []float32) int {
 	}
 	return best
 }
+
+// greaterOf returns the largest of m and the values of x greater than it (a NaN never is): the
+// vector maxima's last steps over their lanes and the tail.
+func greaterOf(m float32, x []float32) float32 {
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}

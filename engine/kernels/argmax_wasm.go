@@ -26,18 +26,7 @@ func maxSIMD(x []float32) float32 {
 	a1.StoreArray((*[4]float32)(l[4:8]))
 	a2.StoreArray((*[4]float32)(l[8:12]))
 	a3.StoreArray((*[4]float32)(l[12:16]))
-	m := l[0]
-	for _, v := range l[1:] {
-		if v > m {
-			m = v
-		}
-	}
-	for _, v := range x[i:] {
-		if v > m {
-			m = v
-		}
-	}
-	return m
+	return greaterOf(greaterOf(l[0], l[1:]), x[i:])
 }
 
 // firstEqualSIMD returns the index of the first of x[:done] equal to m, or −1, and done:
