@@ -53,7 +53,6 @@ func dotBlockedF32x4(a, b []float32) float32 {
 	n := len(a) &^ 63
 	b = b[:len(a)]
 	z := zero4()
-	var acc [4][4]archsimd.Float32x4
 	a0, a1, a2, a3 := z, z, z, z // accumulator 0
 	b0, b1, b2, b3 := z, z, z, z // 1
 	c0, c1, c2, c3 := z, z, z, z // 2
@@ -68,12 +67,10 @@ func dotBlockedF32x4(a, b []float32) float32 {
 		c0, c1, c2, c3 = c0.Add(term(32)), c1.Add(term(36)), c2.Add(term(40)), c3.Add(term(44))
 		d0, d1, d2, d3 = d0.Add(term(48)), d1.Add(term(52)), d2.Add(term(56)), d3.Add(term(60))
 	}
-	acc[0] = [4]archsimd.Float32x4{a0.Add(c0), a1.Add(c1), a2.Add(c2), a3.Add(c3)}
-	acc[1] = [4]archsimd.Float32x4{b0.Add(d0), b1.Add(d1), b2.Add(d2), b3.Add(d3)}
-	for k := range acc[0] {
-		acc[0][k] = acc[0][k].Add(acc[1][k])
-	}
-	s := reduceLanes(&acc[0])
+	// combine4: (0+2) + (1+3), lane by lane.
+	acc := [4]archsimd.Float32x4{a0.Add(c0).Add(b0.Add(d0)), a1.Add(c1).Add(b1.Add(d1)),
+		a2.Add(c2).Add(b2.Add(d2)), a3.Add(c3).Add(b3.Add(d3))}
+	s := reduceLanes(&acc)
 	for i := n; i < len(a); i++ {
 		s += float32(a[i] * b[i])
 	}
