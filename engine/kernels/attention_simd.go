@@ -206,21 +206,11 @@ func attnScoresBlocked(p, q, k []float32, stride, off int, scale float32, end in
 		for jj := 0; jj < 8; jj++ {
 			b := (j+jj)*stride + off
 			kj := k[b : b+hd]
-			a0, a1, a2, a3, a4, a5, a6, a7 := zero, zero, zero, zero, zero, zero, zero, zero
-			for i := 0; i < hd; i += 64 {
-				x, y := (*[64]float32)(q[i:i+64]), (*[64]float32)(kj[i:i+64])
-				a0 = archsimd.LoadFloat32x8Array((*[8]float32)(x[0:8])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[0:8])), a0)
-				a1 = archsimd.LoadFloat32x8Array((*[8]float32)(x[8:16])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[8:16])), a1)
-				a2 = archsimd.LoadFloat32x8Array((*[8]float32)(x[16:24])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[16:24])), a2)
-				a3 = archsimd.LoadFloat32x8Array((*[8]float32)(x[24:32])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[24:32])), a3)
-				a4 = archsimd.LoadFloat32x8Array((*[8]float32)(x[32:40])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[32:40])), a4)
-				a5 = archsimd.LoadFloat32x8Array((*[8]float32)(x[40:48])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[40:48])), a5)
-				a6 = archsimd.LoadFloat32x8Array((*[8]float32)(x[48:56])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[48:56])), a6)
-				a7 = archsimd.LoadFloat32x8Array((*[8]float32)(x[56:64])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[56:64])), a7)
+			if hd == 64 {
+				blockedLanes64((*[64]float32)(q), (*[64]float32)(kj), zero).AsUint32x8().StoreArray(&t[jj])
+			} else {
+				blockedLanes(q, kj, zero).AsUint32x8().StoreArray(&t[jj])
 			}
-			lo := a0.Add(a4).Add(a2.Add(a6))
-			hi := a1.Add(a5).Add(a3.Add(a7))
-			lo.Add(hi).AsUint32x8().StoreArray(&t[jj])
 		}
 		// reduce8 for the eight keys: h[l] + h[l+4], then (q0+q2) + (q1+q3).
 		transpose8(&t)
@@ -231,6 +221,45 @@ func attnScoresBlocked(p, q, k []float32, stride, off int, scale float32, end in
 		storeScores(p, j, q0.Add(q2).Add(q1.Add(q3)).Mul(sc))
 	}
 	archsimd.ClearAVXUpperBits()
+}
+
+// blockedLanes is dotBlockedSIMD's product of q and kj (a multiple of 64 values) before its
+// last additions: eight accumulators of eight over steps of 64 values, combined 0+4, 2+6, 1+5,
+// 3+7, then halves; zero is a zero vector (made once by the caller: its instruction is legacy
+// SSE).
+func blockedLanes(q, kj []float32, zero archsimd.Float32x8) archsimd.Float32x8 {
+	hd := len(q)
+	a0, a1, a2, a3, a4, a5, a6, a7 := zero, zero, zero, zero, zero, zero, zero, zero
+	for i := 0; i < hd; i += 64 {
+		x, y := (*[64]float32)(q[i:i+64]), (*[64]float32)(kj[i:i+64])
+		a0 = archsimd.LoadFloat32x8Array((*[8]float32)(x[0:8])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[0:8])), a0)
+		a1 = archsimd.LoadFloat32x8Array((*[8]float32)(x[8:16])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[8:16])), a1)
+		a2 = archsimd.LoadFloat32x8Array((*[8]float32)(x[16:24])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[16:24])), a2)
+		a3 = archsimd.LoadFloat32x8Array((*[8]float32)(x[24:32])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[24:32])), a3)
+		a4 = archsimd.LoadFloat32x8Array((*[8]float32)(x[32:40])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[32:40])), a4)
+		a5 = archsimd.LoadFloat32x8Array((*[8]float32)(x[40:48])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[40:48])), a5)
+		a6 = archsimd.LoadFloat32x8Array((*[8]float32)(x[48:56])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[48:56])), a6)
+		a7 = archsimd.LoadFloat32x8Array((*[8]float32)(x[56:64])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[56:64])), a7)
+	}
+	lo := a0.Add(a4).Add(a2.Add(a6))
+	hi := a1.Add(a5).Add(a3.Add(a7))
+	return lo.Add(hi)
+}
+
+// blockedLanes64 is blockedLanes for 64 values, the same operations without the loop, whose
+// accumulators the compiler copies and spills (a third fewer instructions a key, measured).
+func blockedLanes64(x, y *[64]float32, zero archsimd.Float32x8) archsimd.Float32x8 {
+	a0 := archsimd.LoadFloat32x8Array((*[8]float32)(x[0:8])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[0:8])), zero)
+	a4 := archsimd.LoadFloat32x8Array((*[8]float32)(x[32:40])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[32:40])), zero)
+	a2 := archsimd.LoadFloat32x8Array((*[8]float32)(x[16:24])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[16:24])), zero)
+	a6 := archsimd.LoadFloat32x8Array((*[8]float32)(x[48:56])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[48:56])), zero)
+	lo := a0.Add(a4).Add(a2.Add(a6))
+	a1 := archsimd.LoadFloat32x8Array((*[8]float32)(x[8:16])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[8:16])), zero)
+	a5 := archsimd.LoadFloat32x8Array((*[8]float32)(x[40:48])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[40:48])), zero)
+	a3 := archsimd.LoadFloat32x8Array((*[8]float32)(x[24:32])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[24:32])), zero)
+	a7 := archsimd.LoadFloat32x8Array((*[8]float32)(x[56:64])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[56:64])), zero)
+	hi := a1.Add(a5).Add(a3.Add(a7))
+	return lo.Add(hi)
 }
 
 // attnRowsOn says whether AttentionRows has vector kernels for heads of hd values.
