@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
-	"github.com/attnscope/attnscope/internal/benchrun"
 	"io"
 	"os"
 	"runtime"
@@ -13,6 +13,7 @@ import (
 	"github.com/attnscope/attnscope/engine/backend/cuda"
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/kernels"
+	"github.com/attnscope/attnscope/internal/benchrun"
 )
 
 func init() {
@@ -33,6 +34,13 @@ type benchResult struct {
 	SIMD         string  `json:"simd"`             // the vector instructions the kernels use
 	Backend      string  `json:"backend"`          // where the model ran: cpu or cuda
 	Device       string  `json:"device,omitempty"` // the GPU's name on cuda
+	// With --bandwidth (CPU only): the bytes of weights a generated token reads, this machine's
+	// read bandwidth on the same threads (median of one product of a 128 MiB matrix after each
+	// run), the generation rate that bandwidth allows, and tg as a fraction of it.
+	WeightBytes int64   `json:"weight_bytes_per_token,omitempty"`
+	StreamGBs   float64 `json:"stream_gb_s,omitempty"`
+	BoundTokS   float64 `json:"tg_bound_tok_s,omitempty"`
+	OfBound     float64 `json:"tg_of_bound,omitempty"`
 }
 
 // benchText is tokenized and repeated to make the prompt.
@@ -43,6 +51,7 @@ func cmdBench(args []string, stdout io.Writer) error {
 	promptTokens := fs.Int("prompt-tokens", 128, "prompt length in tokens (processed in one batch)")
 	genTokens := fs.Int("gen-tokens", 64, "tokens generated one at a time (greedy) after the prompt")
 	runs := fs.Int("runs", 5, "measured runs after one warm-up run; the medians are reported")
+	bandwidth := fs.Bool("bandwidth", false, "also measure the read bandwidth (a 128 MiB matrix-vector product after each run, CPU only) and report generation against the bound it sets")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -92,6 +101,11 @@ func cmdBench(args []string, stdout io.Writer) error {
 	}
 	res := benchResult{PPTokS: benchrun.Median(pp), TGTokS: benchrun.Median(tg), Threads: mf.threads, PeakRSSBytes: peakRSS(),
 		Model: mf.model, PromptTokens: *promptTokens, GenTokens: *genTokens, Runs: *runs, Compute: mf.compute, SIMD: kernels.SIMD(), Backend: m.Backend().Name()}
+	if *bandwidth {
+		if err := benchBandwidth(&res, l, nCtx, prompt, *runs); err != nil {
+			return err
+		}
+	}
 	if g, ok := m.Backend().(*cuda.Backend); ok {
 		res.Device = g.Info().Name
 	}
@@ -100,6 +114,42 @@ func cmdBench(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: pp%d %.1f tok/s, tg%d %.1f tok/s, %d threads, compute %s, simd %s, peak RSS %.1f MiB (median of %d runs)\n",
 		mf.model, *promptTokens, res.PPTokS, *genTokens, res.TGTokS, res.Threads, res.Compute, res.SIMD, float64(res.PeakRSSBytes)/(1<<20), *runs)
+	if *bandwidth {
+		fmt.Fprintf(stdout, "bandwidth: a token reads %.1f MB of weights; reads stream at %.2f GB/s, which allows %.1f tok/s; tg %.1f tok/s is %.0f%% of that\n",
+			float64(res.WeightBytes)/1e6, res.StreamGBs, res.BoundTokS, res.TGTokS, 100*res.OfBound)
+	}
+	return nil
+}
+
+// benchBandwidth measures generation against the read bandwidth for --bandwidth: runs more
+// runs, each followed by one product of benchrun.Stream's matrix, side by side so that both
+// see the same machine, and sets res's bandwidth fields from their medians (and res.TGTokS
+// from these runs). The matrix is made after res.PeakRSSBytes was read.
+func benchBandwidth(res *benchResult, l *infer.Loaded, nCtx int, prompt []int32, runs int) error {
+	m := l.Model
+	if m.Backend().Name() != "cpu" {
+		return fmt.Errorf("--bandwidth measures the CPU's memory; the model runs on %s (use --backend cpu)", m.Backend().Name())
+	}
+	if res.GenTokens == 0 {
+		return errors.New("--bandwidth needs generated tokens (--gen-tokens)")
+	}
+	s, err := benchrun.NewStream(m.Backend())
+	if err != nil {
+		return err
+	}
+	s.GBs() // the matrix's pages, touched once
+	var tg, gbs []float64
+	for r := 0; r < runs; r++ {
+		_, g, err := benchrun.Run(m, nCtx, prompt, res.GenTokens)
+		if err != nil {
+			return err
+		}
+		tg, gbs = append(tg, g), append(gbs, s.GBs())
+	}
+	res.TGTokS, res.StreamGBs = benchrun.Median(tg), benchrun.Median(gbs)
+	res.WeightBytes = benchrun.WeightBytes(l.File)
+	res.BoundTokS = res.StreamGBs * 1e9 / float64(res.WeightBytes)
+	res.OfBound = res.TGTokS / res.BoundTokS
 	return nil
 }
 
