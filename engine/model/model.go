@@ -20,7 +20,8 @@ var (
 
 // AttnSink receives the attention probabilities of one query: layer, query head, the query's
 // position and probs over the keys it sees (positions 0..len(probs)-1). probs is only valid
-// during the call.
+// during the call. Different heads may deliver at once, from different goroutines; one head's
+// rows arrive in position order.
 type AttnSink func(layer, head, pos int, probs []float32)
 
 // Batch is one evaluation: Tokens at positions Cache.Len() … Cache.Len()+len(Tokens)-1.

@@ -7,6 +7,7 @@ package modeltest
 import (
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 
 	"github.com/attnscope/attnscope/engine/backend"
@@ -59,8 +60,13 @@ func Compare(t *testing.T, path string, be backend.Backend, prompt string, gen i
 	run := func(m model.Model) ([]float32, map[row][]float32, []int32, [][]float32) {
 		cache := model.NewCache(m.Config(), 0)
 		rows := map[row][]float32{}
+		var mu sync.Mutex // heads deliver their rows from several goroutines
 		b := &model.Batch{Tokens: ids, Cache: cache, AllLogits: true,
-			Attn: func(l, h, pos int, p []float32) { rows[row{l, h, pos}] = append([]float32(nil), p...) }}
+			Attn: func(l, h, pos int, p []float32) {
+				mu.Lock()
+				rows[row{l, h, pos}] = append([]float32(nil), p...)
+				mu.Unlock()
+			}}
 		if err := m.Eval(b); err != nil {
 			t.Fatalf("%s: prefill: %v", m.Backend().Name(), err)
 		}
