@@ -27,6 +27,42 @@ type Copier interface {
 	CopiesWeights() bool
 }
 
+// SharedMatMuler is a Backend that multiplies one input by two or three weights in one call
+// (a layer's query, key and value projections, or its gate and up projections): the CPU
+// backend prepares the input once and hands its threads all the products' rows before it waits
+// for them, once.
+type SharedMatMuler interface {
+	// MatMulShared is MatMul(d0, w0, x, n), MatMul(d1, w1, x, n) and, where w2 is not nil,
+	// MatMul(d2, w2, x, n), with the same results.
+	MatMulShared(d0, d1, d2 []float32, w0, w1, w2 Weight, x []float32, n int)
+}
+
+// MatMulShared calls be's MatMulShared where it has one, else MatMul for each weight.
+func MatMulShared(be Backend, d0, d1, d2 []float32, w0, w1, w2 Weight, x []float32, n int) {
+	if s, ok := be.(SharedMatMuler); ok {
+		s.MatMulShared(d0, d1, d2, w0, w1, w2, x, n)
+		return
+	}
+	be.MatMul(d0, w0, x, n)
+	be.MatMul(d1, w1, x, n)
+	if w2 != nil {
+		be.MatMul(d2, w2, x, n)
+	}
+}
+
+// Runner is a Backend whose threads take other work between products: Run calls t.Run(i)
+// for every i < n, spread over at most its threads (i = 0 on the caller's), and returns when
+// all have returned. The CPU backend's threads poll for work for a while after each product,
+// so handing them a task starts no goroutine and wakes none from sleep.
+type Runner interface {
+	Run(n int, t Task)
+}
+
+// Task is work a Runner spreads: part i of it.
+type Task interface {
+	Run(i int)
+}
+
 // Backend runs the weight products of a model.
 type Backend interface {
 	// Name is a short identifier ("cpu", "cuda").

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/attnscope/attnscope/engine/backend"
 	"github.com/attnscope/attnscope/engine/kernels"
 	"github.com/attnscope/attnscope/engine/kvcache"
 )
@@ -14,7 +15,7 @@ import (
 // whose keys and values are already in cache layer `layer`. q is (n, NHead, HeadDim); out
 // receives (n, NHead, HeadDim). Query head h reads KV head h / (NHead/NKVHead). Causal models
 // see keys 0…pos, encoders all cached keys, both restricted further by b.Window and b.Global.
-// Heads run in parallel on up to threads goroutines (see Threads); each head hands its rows to
+// Heads run in parallel on up to par.Threads threads (see Parallel); each head hands its rows to
 // b.Attn (and pieces of rows to b.AttnPool) in position order.
 //
 // Two ways compute it. The exact way (kernels.AttentionRow) holds one query's whole row of
@@ -25,7 +26,7 @@ import (
 // captured a second pass (kernels.FlashProbs) recomputes the probabilities tile by tile from
 // each row's maximum and sum, whole rows only for the positions in b.AttnRows. Neither ever
 // holds n×n values. b may be nil (nothing captured, no window).
-func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cache, pos0, n int, b *Batch, threads int) {
+func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cache, pos0, n int, b *Batch, par Parallel) {
 	a := attnJob{cfg: cfg, layer: layer, out: out, q: q, k: cache.K(layer), v: cache.V(layer),
 		kvDim: cache.KVDim(), total: cache.LayerLen(layer), pos0: pos0, n: n,
 		scale: float32(1 / math.Sqrt(float64(cfg.HeadDim)))}
@@ -41,7 +42,7 @@ func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cach
 	// Rows are pooled at the cache's capacity so that a growing cache does not outgrow them.
 	a.rowLen = max(a.total, cache.Capacity())
 	nh := cfg.NHead
-	if n*a.total*cfg.HeadDim < parallelMinWork || nh == 1 || threads <= 1 {
+	if n*a.total*cfg.HeadDim < parallelMinWork || nh == 1 || par.Threads <= 1 {
 		sc := getScratch(&a)
 		for h := 0; h < nh; h++ {
 			a.head(h, sc)
@@ -49,8 +50,16 @@ func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cach
 		scratchPool.Put(sc)
 		return
 	}
-	// threads goroutines at most, each taking heads w, w+workers, … with its own scratch.
-	workers := min(nh, threads)
+	// par.Threads at most, each taking heads w, w+workers, … with its own scratch.
+	workers := min(nh, par.Threads)
+	if par.Runner != nil {
+		t := headsPool.Get().(*headsTask)
+		t.a, t.workers = a, workers
+		par.Runner.Run(workers, t)
+		t.a = attnJob{}
+		headsPool.Put(t)
+		return
+	}
 	var wg sync.WaitGroup
 	wg.Add(workers)
 	for w := 0; w < workers; w++ {
@@ -66,15 +75,45 @@ func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cach
 	wg.Wait()
 }
 
-// Threads is how many goroutines the backend be runs a product on (its Threads method), or
-// GOMAXPROCS where it does not say: the models give it to SelfAttention, so that a backend
-// made for one thread computes attention on one too.
-func Threads(be any) int {
-	if t, ok := be.(interface{ Threads() int }); ok && t.Threads() > 0 {
-		return t.Threads()
-	}
-	return runtime.GOMAXPROCS(0)
+// Parallel is how SelfAttention runs heads side by side: on Threads at most, on the backend's
+// own threads where Runner is set (nothing started or allocated for a decoded token), else on
+// goroutines.
+type Parallel struct {
+	Threads int
+	Runner  backend.Runner
 }
+
+// ParallelOf is the Parallel of backend be: as many threads as it runs a product on (its
+// Threads method), or GOMAXPROCS where it does not say, so that a backend made for one thread
+// computes attention on one too; be itself as the Runner where it is one.
+func ParallelOf(be any) Parallel {
+	p := Parallel{Threads: runtime.GOMAXPROCS(0)}
+	if t, ok := be.(interface{ Threads() int }); ok && t.Threads() > 0 {
+		p.Threads = t.Threads()
+	}
+	if r, ok := be.(backend.Runner); ok {
+		p.Runner = r
+	}
+	return p
+}
+
+// headsTask is a SelfAttention call's heads for a backend.Runner: part w takes heads w,
+// w+workers, … with its own scratch.
+type headsTask struct {
+	a       attnJob
+	workers int
+}
+
+func (t *headsTask) Run(w int) {
+	sc := getScratch(&t.a)
+	for h := w; h < t.a.cfg.NHead; h += t.workers {
+		t.a.head(h, sc)
+	}
+	scratchPool.Put(sc)
+}
+
+// headsPool keeps headsTasks between calls.
+var headsPool = sync.Pool{New: func() any { return new(headsTask) }}
 
 // parallelMinWork is the least work (queries × keys × head values) whose heads SelfAttention
 // spreads over goroutines. A decoded token's heads over a few hundred keys are worth it: two

@@ -87,7 +87,7 @@ func TestSelfAttentionTiledMatchesExact(t *testing.T) {
 					c := capture(b, total)
 					b.AttnRows = []int{pos0, total - 1}
 					out := make([]float32, len(q))
-					SelfAttention(cfg, 0, out, q, cache, pos0, n, b, Threads(nil))
+					SelfAttention(cfg, 0, out, q, cache, pos0, n, b, ParallelOf(nil))
 					return out, c
 				}
 				eo, ec := run(false)

@@ -191,13 +191,39 @@ func (b *Backend) Row(dst []float32, w backend.Weight, r int) {
 
 // MatMul implements backend.Backend.
 func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
-	cw := b.get(w)
-	if len(dst) != n*cw.rows || len(x) != n*cw.cols {
-		panic(fmt.Sprintf("cpu: MatMul %s: dst %d, x %d for n=%d, %dx%d", cw.name, len(dst), len(x), n, cw.rows, cw.cols))
+	b.matMuls(&[3][]float32{dst}, &[3]*weight{b.get(w)}, 1, x, n)
+}
+
+// MatMulShared implements backend.SharedMatMuler.
+func (b *Backend) MatMulShared(d0, d1, d2 []float32, w0, w1, w2 backend.Weight, x []float32, n int) {
+	ws, k := [3]*weight{b.get(w0), b.get(w1)}, 2
+	if w2 != nil {
+		ws[2], k = b.get(w2), 3
+	}
+	b.matMuls(&[3][]float32{d0, d1, d2}, &ws, k, x, n)
+}
+
+// matMuls computes ds[i] = x·ws[i]ᵀ for i < k. Weights of the same type, columns and storage
+// share the input's preparation (its activations rounded once) and one wait for the threads.
+func (b *Backend) matMuls(ds *[3][]float32, ws *[3]*weight, k int, x []float32, n int) {
+	rows := 0
+	for i := 0; i < k; i++ {
+		cw := ws[i]
+		if len(ds[i]) != n*cw.rows || len(x) != n*cw.cols {
+			panic(fmt.Sprintf("cpu: MatMul %s: dst %d, x %d for n=%d, %dx%d", cw.name, len(ds[i]), len(x), n, cw.rows, cw.cols))
+		}
+		if i > 0 && !samePreparation(ws[0], cw) {
+			for j := 0; j < k; j++ {
+				b.matMuls(&[3][]float32{ds[j]}, &[3]*weight{ws[j]}, 1, x, n)
+			}
+			return
+		}
+		rows += cw.rows
 	}
 	if n == 0 {
 		return
 	}
+	cw := ws[0]
 	var qx []byte             // activations in the weights' dot-product type (ComputeGGML)
 	var qs []uint32           // their block scales (float32 bits), for packed weights
 	var tile *kernels.ActTile // and sixteen at a time side by side, where that has a kernel
@@ -233,29 +259,40 @@ func (b *Backend) MatMul(dst []float32, w backend.Weight, x []float32, n int) {
 			}
 		}
 	}
-	work := n * cw.rows * cw.cols
-	parts := b.threads
-	if work < 1<<16 || parts < 2 {
-		b.rowsRange(dst, cw, x, qx, qs, tile, n, 0, cw.rows)
+	if n*rows*cw.cols < 1<<16 || b.threads < 2 {
+		for i := 0; i < k; i++ {
+			b.rowsRange(ds[i], ws[i], x, qx, qs, tile, n, 0, ws[i].rows)
+		}
 		return
 	}
-	if parts > cw.rows {
-		parts = cw.rows
-	}
-	if cw.packed != nil {
-		// Packed products start on whole groups of rows (split's boundaries are multiples of
-		// eight when every part has at least eight rows).
-		parts = max(1, min(parts, cw.rows/kernels.PackRows))
-	}
-	// Parts 1… go to the shared workers, part 0 runs here.
+	// Every product's parts 1… go to the shared workers, then parts 0 run here.
 	d := donePool.Get().(*done)
-	d.add(parts - 1)
-	for p := 1; p < parts; p++ {
-		workers <- job{b: b, dst: dst, w: cw, x: x, qx: qx, qs: qs, tile: tile, n: n, r0: split(cw.rows, p, parts), r1: split(cw.rows, p+1, parts), done: d}
+	var mine [3]int // where each product's part 0 ends
+	for i := 0; i < k; i++ {
+		cw := ws[i]
+		parts := min(b.threads, cw.rows)
+		if cw.packed != nil {
+			// Packed products start on whole groups of rows (split's boundaries are multiples of
+			// eight when every part has at least eight rows).
+			parts = max(1, min(parts, cw.rows/kernels.PackRows))
+		}
+		d.add(parts - 1)
+		for p := 1; p < parts; p++ {
+			workers <- job{b: b, dst: ds[i], w: cw, x: x, qx: qx, qs: qs, tile: tile, n: n, r0: split(cw.rows, p, parts), r1: split(cw.rows, p+1, parts), done: d}
+		}
+		mine[i] = split(cw.rows, 1, parts)
 	}
-	b.rowsRange(dst, cw, x, qx, qs, tile, n, 0, split(cw.rows, 1, parts))
+	for i := 0; i < k; i++ {
+		b.rowsRange(ds[i], ws[i], x, qx, qs, tile, n, 0, mine[i])
+	}
 	d.wait()
 	donePool.Put(d)
+}
+
+// samePreparation says whether products with a and b take the same input preparation: the same
+// type, columns and storage.
+func samePreparation(a, b *weight) bool {
+	return a.t == b.t && a.cols == b.cols && (a.f32 == nil) == (b.f32 == nil) && (a.packed == nil) == (b.packed == nil)
 }
 
 // split is where part p of parts begins in rows rows: boundaries fall on multiples of 8 where
@@ -271,7 +308,27 @@ func split(rows, p, parts int) int {
 	return rows * p / parts
 }
 
-// job is one part of a product, run by a worker.
+// Run implements backend.Runner: parts 1… of t on the shared workers, part 0 here, n at most
+// the backend's threads.
+func (b *Backend) Run(n int, t backend.Task) {
+	n = min(n, b.threads)
+	if n <= 1 {
+		if n == 1 {
+			t.Run(0)
+		}
+		return
+	}
+	d := donePool.Get().(*done)
+	d.add(n - 1)
+	for i := 1; i < n; i++ {
+		workers <- job{task: t, part: i, done: d}
+	}
+	t.Run(0)
+	d.wait()
+	donePool.Put(d)
+}
+
+// job is one part of a product, or of a task, run by a worker.
 type job struct {
 	b      *Backend
 	dst    []float32
@@ -282,6 +339,8 @@ type job struct {
 	tile   *kernels.ActTile
 	n      int
 	r0, r1 int
+	task   backend.Task // where not nil, the job is task.Run(part)
+	part   int
 	done   *done
 }
 
@@ -354,7 +413,11 @@ func ensureWorkers(n int) {
 		go func() {
 			for {
 				j := nextJob()
-				j.b.rowsRange(j.dst, j.w, j.x, j.qx, j.qs, j.tile, j.n, j.r0, j.r1)
+				if j.task != nil {
+					j.task.Run(j.part)
+				} else {
+					j.b.rowsRange(j.dst, j.w, j.x, j.qx, j.qs, j.tile, j.n, j.r0, j.r1)
+				}
 				j.done.finish()
 			}
 		}()

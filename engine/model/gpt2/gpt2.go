@@ -114,7 +114,7 @@ func (m *Model) Eval(b *model.Batch) error {
 		if err := b.Cache.Append(l, k, v); err != nil {
 			return err
 		}
-		model.SelfAttention(cfg, l, att, q, b.Cache, pos0, n, b, model.Threads(m.BE))
+		model.SelfAttention(cfg, l, att, q, b.Cache, pos0, n, b, model.ParallelOf(m.BE))
 		bl.out.Apply(m.BE, h, att, n)
 		kernels.Add(x, h)
 		for i := 0; i < n; i++ {

@@ -109,9 +109,7 @@ func (m *Model) Eval(b *model.Batch) error {
 		for i := 0; i < n; i++ {
 			kernels.RMSNorm(h[i*E:(i+1)*E], x[i*E:(i+1)*E], bl.attnNorm, cfg.NormEps)
 		}
-		m.BE.MatMul(q, bl.wq, h, n)
-		m.BE.MatMul(k, bl.wk, h, n)
-		m.BE.MatMul(v, bl.wv, h, n)
+		backend.MatMulShared(m.BE, q, k, v, bl.wq, bl.wk, bl.wv, h, n)
 		for i := 0; i < n; i++ {
 			cs := rot[i*cfg.RopeDims : (i+1)*cfg.RopeDims]
 			for hh := 0; hh < cfg.NHead; hh++ {
@@ -124,14 +122,13 @@ func (m *Model) Eval(b *model.Batch) error {
 		if err := b.Cache.Append(l, k, v); err != nil {
 			return err
 		}
-		model.SelfAttention(cfg, l, att, q, b.Cache, pos0, n, b, model.Threads(m.BE))
+		model.SelfAttention(cfg, l, att, q, b.Cache, pos0, n, b, model.ParallelOf(m.BE))
 		m.BE.MatMul(h, bl.wo, att, n)
 		kernels.Add(x, h)
 		for i := 0; i < n; i++ {
 			kernels.RMSNorm(h[i*E:(i+1)*E], x[i*E:(i+1)*E], bl.ffnNorm, cfg.NormEps)
 		}
-		m.BE.MatMul(gate, bl.gate, h, n)
-		m.BE.MatMul(up, bl.up, h, n)
+		backend.MatMulShared(m.BE, gate, up, nil, bl.gate, bl.up, nil, h, n)
 		kernels.SwiGLU(gate, up)
 		m.BE.MatMul(h, bl.down, gate, n)
 		kernels.Add(x, h)
