@@ -116,9 +116,10 @@ func (t *headsTask) Run(w int) {
 var headsPool = sync.Pool{New: func() any { return new(headsTask) }}
 
 // parallelMinWork is the least work (queries × keys × head values) whose heads SelfAttention
-// spreads over goroutines. A decoded token's heads over a few hundred keys are worth it: two
+// spreads over threads. A decoded token's heads over a few hundred keys are worth it: two
 // threads decoded s15m Q8_0 at 618 instead of 566 tok/s and s110m Q8_0 at 105 instead of 102
-// (means of five alternating runs, 128 + 64 tokens) with 1<<12 instead of 1<<15.
+// (means of five alternating runs, 128 + 64 tokens) with 1<<12 instead of 1<<15, on new
+// goroutines; on the backend's workers (Parallel.Runner) a handoff costs less still.
 const parallelMinWork = 1 << 12
 
 // flashMinKeys is the fewest keys for which SelfAttention uses the tiled way. Below it the
