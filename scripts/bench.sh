@@ -5,6 +5,7 @@
 #  2. attnscope bench on synthetic models: BENCH_PRESETS (s15m s110m) × BENCH_TYPES
 #     (f32 q8_0 q4_0) × compute (f32; ggml too for quantized types) × 1 and 2 threads, pp128/tg64
 #     tok/s.
+#     Then s110m's generation against the read bandwidth (attnscope bench --bandwidth).
 #  3. The kernel benchmarks compiled to wasm, in Node, with their SIMD/plain ratios (the target:
 #     3× for the F32 and Q8_0 matrix-vector kernels: MatVecLanes, and MatVecQLanes/Q8_0 (the
 #     default f32 compute) and VecDotRows/Q8_0 (--compute ggml) for Q8_0).
@@ -53,6 +54,22 @@ for p in $PRESETS; do
 				printf '%-6s %-5s %-7s %-7s %11.1f %11.1f %13.1f %s\n' "$p" "$t" "$c" "$th" "$pp" "$tg" \
 					"$(awk "BEGIN{print $rss/1048576}")" "$simd"
 			done
+		done
+	done
+done
+
+echo
+echo "== generation against the read bandwidth (attnscope bench --bandwidth: a 128 MiB product after"
+echo "   each run measures how fast the same threads read memory; a token reads the weights once)"
+printf '%-6s %-5s %-7s %11s %13s %13s %11s\n' model type threads tg64_tok_s stream_GB_s bound_tok_s of_bound
+for p in $PRESETS; do
+	[ "$p" = s110m ] || continue # s15m's 16–60 MB of weights partly stay in the caches
+	for t in $TYPES; do
+		for th in 1 2; do
+			j=$("$BIN/attnscope" bench --backend cpu --model "$(model "$p" "$t")" --prompt-tokens 128 --gen-tokens 64 --threads "$th" --bandwidth --json)
+			field() { echo "$j" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+			printf '%-6s %-5s %-7s %11.1f %13.2f %13.1f %10.0f%%\n' "$p" "$t" "$th" "$(field tg_tok_s)" "$(field stream_gb_s)" \
+				"$(field tg_bound_tok_s)" "$(awk "BEGIN{print 100*$(field tg_of_bound)}")"
 		done
 	done
 done
