@@ -95,8 +95,9 @@ type Head struct {
 	Mask            Mask
 }
 
-// FlashWorkLen is the length of the scratch Flash and FlashProbs need for heads of size hd.
-func FlashWorkLen(hd int) int { return flashBk + hd }
+// FlashWorkLen is the length of the scratch Flash and FlashProbs need for heads of size hd:
+// a tile's scores and a partial output for each of AttentionRowsAtOnce queries.
+func FlashWorkLen(hd int) int { return AttentionRowsAtOnce * (flashBk + hd) }
 
 // check validates h for n queries.
 func (h *Head) check(name string, n int) {
@@ -143,6 +144,9 @@ func Flash(out []float32, h *Head, n int, rowMax []float32, rowSum []float64, wo
 		clear(out[i*h.QStride+h.QOff : i*h.QStride+h.QOff+hd])
 		rowMax[i], rowSum[i] = negInf, 0
 	}
+	// Without a window, four queries at a time share each key's and value's loads where the
+	// platform has kernels for it (AttentionRows' own, the same bits as one query at a time).
+	four := h.Mask.Window == 0 && attnRowsOn(hd)
 	for i0 := 0; i0 < n; i0 += flashBq {
 		i1 := min(n, i0+flashBq)
 		keys := h.NKeys
@@ -151,32 +155,18 @@ func Flash(out []float32, h *Head, n int, rowMax []float32, rowSum []float64, wo
 		}
 		for t0 := 0; t0 < keys; t0 += flashBk {
 			t1 := min(keys, t0+flashBk)
-			for i := i0; i < i1; i++ {
+			i := i0
+			for ; four && i+AttentionRowsAtOnce <= i1 && h.tileSees(i, t0); i += AttentionRowsAtOnce {
+				h.tileFour(out, i, t0, t1, rowMax[i:i+AttentionRowsAtOnce], rowSum[i:i+AttentionRowsAtOnce], work)
+			}
+			for ; i < i1; i++ {
 				c1, ok := h.tileScores(p, i, t0, t1)
 				if !ok {
 					continue
 				}
 				s := p[:c1-t0]
-				tmax := negInf
-				for _, x := range s {
-					if x > tmax {
-						tmax = x
-					}
-				}
 				o := out[i*h.QStride+h.QOff : i*h.QStride+h.QOff+hd]
-				m := rowMax[i]
-				if tmax > m {
-					if rowSum[i] != 0 {
-						alpha := softmaxExp(m - tmax)
-						rowSum[i] *= float64(alpha)
-						for d := range o {
-							o[d] *= alpha
-						}
-					}
-					m = tmax
-					rowMax[i] = m
-				}
-				rowSum[i] += expSum(s, m)
+				tileSoftmax(o, s, &rowMax[i], &rowSum[i])
 				valuesTile(tmp, s, h.V[t0*h.KVStride:], h.KVStride, h.KVOff)
 				for d := range o {
 					o[d] += tmp[d]
@@ -192,6 +182,73 @@ func Flash(out []float32, h *Head, n int, rowMax []float32, rowSum []float64, wo
 			for d := range o {
 				o[d] *= inv
 			}
+		}
+	}
+}
+
+// tileSoftmax is the online softmax's step for one query's scores s of a tile: the running
+// maximum m and sum move to the tile's, the partial output o rescaled when the maximum grows,
+// and s becomes the exponentials (expSum) that the tile's values are weighted by.
+func tileSoftmax(o, s []float32, m *float32, sum *float64) {
+	tmax := float32(math.Inf(-1))
+	for _, x := range s {
+		if x > tmax {
+			tmax = x
+		}
+	}
+	if tmax > *m {
+		if *sum != 0 {
+			alpha := softmaxExp(*m - tmax)
+			*sum *= float64(alpha)
+			for d := range o {
+				o[d] *= alpha
+			}
+		}
+		*m = tmax
+	}
+	*sum += expSum(s, *m)
+}
+
+// tileSees reports whether query i sees key t0 (and so the tile from t0 on) under the causal
+// rule: with queries in position order, so do the queries after it.
+func (h *Head) tileSees(i, t0 int) bool {
+	_, _, end := h.Mask.span(h.Pos0+i, h.NKeys)
+	return t0 < end
+}
+
+// tileFour is Flash's step for queries i … i+3 over the tile [t0, t1) without a window, each
+// query's operations those of the one-query step: the scores by attnScoresRowsSIMD (each key's
+// loads shared) and DotBlocked past them, the values by attnValuesRowsSIMD. Every query sees
+// key t0 (tileSees).
+func (h *Head) tileFour(out []float32, i, t0, t1 int, rowMax []float32, rowSum []float64, work []float32) {
+	const four = AttentionRowsAtOnce
+	hd := h.HeadDim
+	var ps, qs, tmp [four][]float32
+	maxKeys := 0
+	for r := range four {
+		_, _, end := h.Mask.span(h.Pos0+i+r, h.NKeys)
+		c1 := min(t1, end)
+		ps[r] = work[r*flashBk : r*flashBk+c1-t0]
+		tmp[r] = work[four*flashBk+r*hd : four*flashBk+(r+1)*hd]
+		qs[r] = h.Q[(i+r)*h.QStride+h.QOff : (i+r)*h.QStride+h.QOff+hd]
+		maxKeys = max(maxKeys, c1-t0)
+	}
+	k := h.K[t0*h.KVStride:]
+	j0 := attnScoresRowsSIMD(&ps, &qs, k, h.KVStride, h.KVOff, h.Scale, maxKeys)
+	for r := range four {
+		s := ps[r]
+		for j := j0; j < len(s); j++ {
+			kb := j*h.KVStride + h.KVOff
+			s[j] = DotBlocked(qs[r], k[kb:kb+hd]) * h.Scale
+		}
+		o := out[(i+r)*h.QStride+h.QOff : (i+r)*h.QStride+h.QOff+hd]
+		tileSoftmax(o, s, &rowMax[r], &rowSum[r])
+	}
+	attnValuesRowsSIMD(&tmp, &ps, h.V[t0*h.KVStride:], h.KVStride, h.KVOff)
+	for r := range four {
+		o := out[(i+r)*h.QStride+h.QOff : (i+r)*h.QStride+h.QOff+hd]
+		for d := range o {
+			o[d] += tmp[r][d]
 		}
 	}
 }

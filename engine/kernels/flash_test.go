@@ -185,6 +185,32 @@ func TestFlashSIMDMatchesPlain(t *testing.T) {
 	}
 }
 
+// A query's output and statistics do not depend on the queries evaluated with it: Flash over a
+// block (four queries at a time where there is no window) gives each query the bits of Flash
+// over that query alone.
+func TestFlashQueriesIndependent(t *testing.T) {
+	r := newRand(74)
+	for _, hd := range []int{8, 48, 64, 128} {
+		for _, fm := range flashMasks {
+			c := newFlashCase(r, 300, 37, hd, fm.mask)
+			out, mx, sm := c.flash()
+			for i := 0; i < c.n; i++ {
+				one := c
+				one.q, one.n, one.pos0 = c.q[i*c.qStride:(i+1)*c.qStride], 1, c.pos0+i
+				o, m, s := one.flash()
+				for d := range o {
+					if math.Float32bits(o[d]) != math.Float32bits(out[i*hd+d]) {
+						t.Fatalf("hd=%d %s: query %d out[%d] = %g in the block, %g alone", hd, fm.name, i, d, out[i*hd+d], o[d])
+					}
+				}
+				if m[0] != mx[i] || s[0] != sm[i] {
+					t.Fatalf("hd=%d %s: query %d statistics differ in the block", hd, fm.name, i)
+				}
+			}
+		}
+	}
+}
+
 func TestMaskVisible(t *testing.T) {
 	m := kernels.Mask{Causal: true, Window: 3, Global: []int{0, 6}}
 	// Query 5 sees its last three keys 3, 4, 5 and the global key 0; query 6 (global) sees all.
