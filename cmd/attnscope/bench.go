@@ -88,6 +88,12 @@ func cmdBench(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *bandwidth && m.Backend().Name() != "cpu" {
+		return fmt.Errorf("--bandwidth measures the CPU's memory; the model runs on %s (use --backend cpu)", m.Backend().Name())
+	}
+	if *bandwidth && *genTokens == 0 {
+		return errors.New("--bandwidth needs generated tokens (--gen-tokens)")
+	}
 
 	var pp, tg []float64
 	for r := 0; r <= *runs; r++ { // run 0 warms up
@@ -127,12 +133,6 @@ func cmdBench(args []string, stdout io.Writer) error {
 // from these runs). The matrix is made after res.PeakRSSBytes was read.
 func benchBandwidth(res *benchResult, l *infer.Loaded, nCtx int, prompt []int32, runs int) error {
 	m := l.Model
-	if m.Backend().Name() != "cpu" {
-		return fmt.Errorf("--bandwidth measures the CPU's memory; the model runs on %s (use --backend cpu)", m.Backend().Name())
-	}
-	if res.GenTokens == 0 {
-		return errors.New("--bandwidth needs generated tokens (--gen-tokens)")
-	}
 	s, err := benchrun.NewStream(m.Backend())
 	if err != nil {
 		return err
