@@ -60,11 +60,11 @@ const AttentionRowsAtOnce = 4
 
 // AttentionRows computes AttentionRow(outs[r], probs[r], qs[r], k, v, nKeys[r], stride, off,
 // scale, nil, cached) for AttentionRowsAtOnce queries of one head, with the same bits. Where the
-// platform has vector kernels for it (AVX2 for heads a multiple of 8 values, WebAssembly for a
-// multiple of 4; the keys a cache's or a multiple of 16), the four queries share each key's
-// loads, and the scores' gathers or transposes for heads under 64 values (on AVX2 also the final
-// additions for heads a multiple of 64): a prompt's rows are many short products over the same
-// keys.
+// platform has vector kernels for it (AVX2 for heads a multiple of 8 values, WebAssembly and
+// NEON for a multiple of 4; the keys a cache's or a multiple of 16), the four queries share
+// each key's loads, and the scores' gathers or transposes for heads under 64 values (on AVX2
+// also the final additions for heads a multiple of 64): a prompt's rows are many short
+// products over the same keys.
 func AttentionRows(outs, probs, qs [][]float32, k, v []float32, nKeys []int, stride, off int, scale float32, cached bool) {
 	const n = AttentionRowsAtOnce
 	if len(outs) != n || len(probs) != n || len(qs) != n || len(nKeys) != n {
