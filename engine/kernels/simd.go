@@ -18,9 +18,8 @@ func floatLanesOn() bool {
 // "neon" (arm64: the float32 dot and tiled products, the softmax's and SiLU's exponentials, the
 // Q8_0 and Q4_0 dot products and dequantization, attention one query and four at a time),
 // "simd128" (WebAssembly: the quantized kernels, VecDot and Dequantize, and the unfused float
-// lane loops) or "none"
-// (plain Go: another architecture, a CPU without AVX2 and FMA, or a build without the simd
-// experiment).
+// lane loops) or "none" (plain Go: another architecture, a CPU without AVX2 and FMA, or a build
+// without the simd experiment).
 func SIMD() string {
 	switch simdLevel {
 	case simdAVX512:
