@@ -149,13 +149,28 @@ func (w *Weights) Linear(name string, rows, cols int, bias bool) Linear {
 // Apply sets dst (n, rows) = x (n, cols) · Wᵀ + b.
 func (l Linear) Apply(be backend.Backend, dst, x []float32, n int) {
 	be.MatMul(dst, l.W, x, n)
-	if l.B != nil {
-		rows := len(l.B)
-		for i := 0; i < n; i++ {
-			row := dst[i*rows : (i+1)*rows]
-			for j, b := range l.B {
-				row[j] += b
-			}
+	l.addBias(dst, n)
+}
+
+// ApplyThree is a.Apply(be, da, x, n), b.Apply(be, db, x, n) and c.Apply(be, dc, x, n), the
+// three products of the one input in one backend.MatMulShared.
+func ApplyThree(be backend.Backend, a, b, c Linear, da, db, dc, x []float32, n int) {
+	backend.MatMulShared(be, da, db, dc, a.W, b.W, c.W, x, n)
+	a.addBias(da, n)
+	b.addBias(db, n)
+	c.addBias(dc, n)
+}
+
+// addBias adds b to each of the n rows of dst.
+func (l Linear) addBias(dst []float32, n int) {
+	if l.B == nil {
+		return
+	}
+	rows := len(l.B)
+	for i := 0; i < n; i++ {
+		row := dst[i*rows : (i+1)*rows]
+		for j, b := range l.B {
+			row[j] += b
 		}
 	}
 }

@@ -119,9 +119,7 @@ func (m *Model) Eval(b *model.Batch) error {
 	}
 	for l := range m.blocks {
 		bl := &m.blocks[l]
-		bl.q.Apply(m.BE, q, x, n)
-		bl.k.Apply(m.BE, k, x, n)
-		bl.v.Apply(m.BE, v, x, n)
+		model.ApplyThree(m.BE, bl.q, bl.k, bl.v, q, k, v, x, n)
 		if err := b.Cache.Append(l, k, v); err != nil {
 			return err
 		}
