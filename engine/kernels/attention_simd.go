@@ -339,11 +339,64 @@ func attnScoresRowsSIMD(ps, qs *[AttentionRowsAtOnce][]float32, k []float32, str
 
 // attnScoresRowsBlocked is attnScoresRowsSIMD for heads of a multiple of 64 values, keys below
 // end (a multiple of 8): attnScoresBlocked for each query (its key rows come from the cache the
-// previous query brought them to).
+// previous query brought them to), except for heads of exactly 64 values, where each key's
+// eight vectors are loaded once for the four queries (blockedLanes64K).
 func attnScoresRowsBlocked(ps, qs *[AttentionRowsAtOnce][]float32, k []float32, stride, off int, scale float32, end int) {
-	for r := range qs {
-		attnScoresBlocked(ps[r], qs[r], k, stride, off, scale, end)
+	if len(qs[0]) != 64 {
+		for r := range qs {
+			attnScoresBlocked(ps[r], qs[r], k, stride, off, scale, end)
+		}
+		return
 	}
+	q0, q1 := (*[64]float32)(qs[0]), (*[64]float32)(qs[1])
+	q2, q3 := (*[64]float32)(qs[2]), (*[64]float32)(qs[3])
+	sc := archsimd.BroadcastFloat32x8(scale)
+	zero := archsimd.BroadcastFloat32x8(0)
+	var t [AttentionRowsAtOnce][8][8]uint32 // query r, key j+jj's combined lanes: t[r][jj]
+	for j := 0; j < end; j += 8 {
+		for jj := 0; jj < 8; jj++ {
+			b := (j+jj)*stride + off
+			y := (*[64]float32)(k[b : b+64])
+			k0 := archsimd.LoadFloat32x8Array((*[8]float32)(y[0:8]))
+			k1 := archsimd.LoadFloat32x8Array((*[8]float32)(y[8:16]))
+			k2 := archsimd.LoadFloat32x8Array((*[8]float32)(y[16:24]))
+			k3 := archsimd.LoadFloat32x8Array((*[8]float32)(y[24:32]))
+			k4 := archsimd.LoadFloat32x8Array((*[8]float32)(y[32:40]))
+			k5 := archsimd.LoadFloat32x8Array((*[8]float32)(y[40:48]))
+			k6 := archsimd.LoadFloat32x8Array((*[8]float32)(y[48:56]))
+			k7 := archsimd.LoadFloat32x8Array((*[8]float32)(y[56:64]))
+			blockedLanes64K(q0, k0, k1, k2, k3, k4, k5, k6, k7, zero).AsUint32x8().StoreArray(&t[0][jj])
+			blockedLanes64K(q1, k0, k1, k2, k3, k4, k5, k6, k7, zero).AsUint32x8().StoreArray(&t[1][jj])
+			blockedLanes64K(q2, k0, k1, k2, k3, k4, k5, k6, k7, zero).AsUint32x8().StoreArray(&t[2][jj])
+			blockedLanes64K(q3, k0, k1, k2, k3, k4, k5, k6, k7, zero).AsUint32x8().StoreArray(&t[3][jj])
+		}
+		for r := range ps {
+			// reduce8 for the eight keys, as attnScoresBlocked.
+			m := &t[r]
+			transpose8(m)
+			h0 := archsimd.LoadUint32x8Array(&m[0]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&m[4]).AsFloat32x8())
+			h1 := archsimd.LoadUint32x8Array(&m[1]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&m[5]).AsFloat32x8())
+			h2 := archsimd.LoadUint32x8Array(&m[2]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&m[6]).AsFloat32x8())
+			h3 := archsimd.LoadUint32x8Array(&m[3]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&m[7]).AsFloat32x8())
+			storeScores(ps[r], j, h0.Add(h2).Add(h1.Add(h3)).Mul(sc))
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// blockedLanes64K is blockedLanes64 with the key's eight vectors already loaded.
+func blockedLanes64K(x *[64]float32, k0, k1, k2, k3, k4, k5, k6, k7, zero archsimd.Float32x8) archsimd.Float32x8 {
+	a0 := archsimd.LoadFloat32x8Array((*[8]float32)(x[0:8])).MulAdd(k0, zero)
+	a4 := archsimd.LoadFloat32x8Array((*[8]float32)(x[32:40])).MulAdd(k4, zero)
+	a2 := archsimd.LoadFloat32x8Array((*[8]float32)(x[16:24])).MulAdd(k2, zero)
+	a6 := archsimd.LoadFloat32x8Array((*[8]float32)(x[48:56])).MulAdd(k6, zero)
+	lo := a0.Add(a4).Add(a2.Add(a6))
+	a1 := archsimd.LoadFloat32x8Array((*[8]float32)(x[8:16])).MulAdd(k1, zero)
+	a5 := archsimd.LoadFloat32x8Array((*[8]float32)(x[40:48])).MulAdd(k5, zero)
+	a3 := archsimd.LoadFloat32x8Array((*[8]float32)(x[24:32])).MulAdd(k3, zero)
+	a7 := archsimd.LoadFloat32x8Array((*[8]float32)(x[56:64])).MulAdd(k7, zero)
+	hi := a1.Add(a5).Add(a3.Add(a7))
+	return lo.Add(hi)
 }
 
 // storeScores writes the scores s of keys j…j+7 to p, those below len(p).
