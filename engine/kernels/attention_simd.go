@@ -249,17 +249,11 @@ func blockedLanes(q, kj []float32, zero archsimd.Float32x8) archsimd.Float32x8 {
 // blockedLanes64 is blockedLanes for 64 values, the same operations without the loop, whose
 // accumulators the compiler copies and spills (a third fewer instructions a key, measured).
 func blockedLanes64(x, y *[64]float32, zero archsimd.Float32x8) archsimd.Float32x8 {
-	a0 := archsimd.LoadFloat32x8Array((*[8]float32)(x[0:8])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[0:8])), zero)
-	a4 := archsimd.LoadFloat32x8Array((*[8]float32)(x[32:40])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[32:40])), zero)
-	a2 := archsimd.LoadFloat32x8Array((*[8]float32)(x[16:24])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[16:24])), zero)
-	a6 := archsimd.LoadFloat32x8Array((*[8]float32)(x[48:56])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[48:56])), zero)
-	lo := a0.Add(a4).Add(a2.Add(a6))
-	a1 := archsimd.LoadFloat32x8Array((*[8]float32)(x[8:16])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[8:16])), zero)
-	a5 := archsimd.LoadFloat32x8Array((*[8]float32)(x[40:48])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[40:48])), zero)
-	a3 := archsimd.LoadFloat32x8Array((*[8]float32)(x[24:32])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[24:32])), zero)
-	a7 := archsimd.LoadFloat32x8Array((*[8]float32)(x[56:64])).MulAdd(archsimd.LoadFloat32x8Array((*[8]float32)(y[56:64])), zero)
-	hi := a1.Add(a5).Add(a3.Add(a7))
-	return lo.Add(hi)
+	return blockedLanes64K(x,
+		archsimd.LoadFloat32x8Array((*[8]float32)(y[0:8])), archsimd.LoadFloat32x8Array((*[8]float32)(y[8:16])),
+		archsimd.LoadFloat32x8Array((*[8]float32)(y[16:24])), archsimd.LoadFloat32x8Array((*[8]float32)(y[24:32])),
+		archsimd.LoadFloat32x8Array((*[8]float32)(y[32:40])), archsimd.LoadFloat32x8Array((*[8]float32)(y[40:48])),
+		archsimd.LoadFloat32x8Array((*[8]float32)(y[48:56])), archsimd.LoadFloat32x8Array((*[8]float32)(y[56:64])), zero)
 }
 
 // attnRowsOn says whether AttentionRows has vector kernels for heads of hd values.
