@@ -212,15 +212,21 @@ func attnScoresBlocked(p, q, k []float32, stride, off int, scale float32, end in
 				blockedLanes(q, kj, zero).AsUint32x8().StoreArray(&t[jj])
 			}
 		}
-		// reduce8 for the eight keys: h[l] + h[l+4], then (q0+q2) + (q1+q3).
-		transpose8(&t)
-		q0 := archsimd.LoadUint32x8Array(&t[0]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[4]).AsFloat32x8())
-		q1 := archsimd.LoadUint32x8Array(&t[1]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[5]).AsFloat32x8())
-		q2 := archsimd.LoadUint32x8Array(&t[2]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[6]).AsFloat32x8())
-		q3 := archsimd.LoadUint32x8Array(&t[3]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[7]).AsFloat32x8())
-		storeScores(p, j, q0.Add(q2).Add(q1.Add(q3)).Mul(sc))
+		storeScores(p, j, reduced8(&t).Mul(sc))
 	}
 	archsimd.ClearAVXUpperBits()
+}
+
+// reduced8 transposes t (row jj: key jj's combined lanes, blockedLanes) and returns the eight
+// keys' products: reduce8's last additions, h[l] + h[l+4], then (q0+q2) + (q1+q3), on the eight
+// keys at once.
+func reduced8(t *[8][8]uint32) archsimd.Float32x8 {
+	transpose8(t)
+	q0 := archsimd.LoadUint32x8Array(&t[0]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[4]).AsFloat32x8())
+	q1 := archsimd.LoadUint32x8Array(&t[1]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[5]).AsFloat32x8())
+	q2 := archsimd.LoadUint32x8Array(&t[2]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[6]).AsFloat32x8())
+	q3 := archsimd.LoadUint32x8Array(&t[3]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&t[7]).AsFloat32x8())
+	return q0.Add(q2).Add(q1.Add(q3))
 }
 
 // blockedLanes is dotBlockedSIMD's product of q and kj (a multiple of 64 values) before its
@@ -365,14 +371,7 @@ func attnScoresRowsBlocked(ps, qs *[AttentionRowsAtOnce][]float32, k []float32, 
 			blockedLanes64K(q3, k0, k1, k2, k3, k4, k5, k6, k7, zero).AsUint32x8().StoreArray(&t[3][jj])
 		}
 		for r := range ps {
-			// reduce8 for the eight keys, as attnScoresBlocked.
-			m := &t[r]
-			transpose8(m)
-			h0 := archsimd.LoadUint32x8Array(&m[0]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&m[4]).AsFloat32x8())
-			h1 := archsimd.LoadUint32x8Array(&m[1]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&m[5]).AsFloat32x8())
-			h2 := archsimd.LoadUint32x8Array(&m[2]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&m[6]).AsFloat32x8())
-			h3 := archsimd.LoadUint32x8Array(&m[3]).AsFloat32x8().Add(archsimd.LoadUint32x8Array(&m[7]).AsFloat32x8())
-			storeScores(ps[r], j, h0.Add(h2).Add(h1.Add(h3)).Mul(sc))
+			storeScores(ps[r], j, reduced8(&t[r]).Mul(sc))
 		}
 	}
 	archsimd.ClearAVXUpperBits()
