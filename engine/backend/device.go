@@ -46,6 +46,7 @@ type KVStore struct {
 type Ops interface {
 	Alloc(n int) (Buffer, error)
 	Free(b Buffer)
+	// Upload copies src to dst from value off on; src may be reused once it returns.
 	Upload(dst Buffer, off int, src []float32)
 	Download(dst []float32, src Buffer, off int)
 	Copy(dst Buffer, dstOff int, src Buffer, srcOff, n int)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/engine/model"
 )
 
@@ -53,8 +54,15 @@ func TestGenerateReservesOnce(t *testing.T) {
 	if grown.Len() != held || s.Cache.Len() != held {
 		t.Fatalf("grown cache %d positions, session %d, want %d", grown.Len(), s.Cache.Len(), held)
 	}
+	heldKV := func(c *kvcache.Cache, layer int) ([]float32, []float32) {
+		k, v := make([]float32, held*c.KVDim()), make([]float32, held*c.KVDim())
+		c.Positions(layer, 0, held, k, v)
+		return k, v
+	}
 	for layer := 0; layer < cfg.NLayer; layer++ {
-		if !slices.Equal(grown.K(layer), s.Cache.K(layer)) || !slices.Equal(grown.V(layer), s.Cache.V(layer)) {
+		gk, gv := heldKV(grown, layer)
+		sk, sv := heldKV(s.Cache, layer)
+		if !slices.Equal(gk, sk) || !slices.Equal(gv, sv) {
 			t.Errorf("layer %d: the reserved cache holds other K or V than the grown one", layer)
 		}
 		if grown.Reserved(layer) <= want {

@@ -65,7 +65,7 @@ func TestAppendContents(t *testing.T) {
 			wantK[l] = append(wantK[l], k...)
 			wantV[l] = append(wantV[l], v...)
 			pos[l] += n
-			if !slices.Equal(c.K(l), wantK[l]) || !slices.Equal(c.V(l), wantV[l]) {
+			if !slices.Equal(heldK(c, l), wantK[l]) || !slices.Equal(heldV(c, l), wantV[l]) {
 				t.Fatalf("layer %d after %d positions: K or V differs from what was appended", l, pos[l])
 			}
 			if c.LayerLen(l) != pos[l] {
@@ -84,7 +84,7 @@ func TestAppendContents(t *testing.T) {
 	if c.LayerLen(0) != pos[0] || c.LayerLen(1) != pos[1]+2 || c.Len() != pos[0] {
 		t.Errorf("after appending to layer 1 only: lengths %d, %d, Len %d", c.LayerLen(0), c.LayerLen(1), c.Len())
 	}
-	if !slices.Equal(c.K(0), wantK[0]) {
+	if !slices.Equal(heldK(c, 0), wantK[0]) {
 		t.Error("appending to layer 1 changed layer 0")
 	}
 }
@@ -154,7 +154,7 @@ func TestCapacity(t *testing.T) {
 	c := New(2, 1, 4, 10)
 	d := c.KVDim()
 	mustAppend(t, c, 0, positions(1, 0, 8, d), positions(2, 0, 8, d))
-	k, v := slices.Clone(c.K(0)), slices.Clone(c.V(0))
+	k, v := heldK(c, 0), heldV(c, 0)
 	bytes, reserved := c.Bytes(0), c.Reserved(0)
 	err := c.Append(0, positions(3, 8, 3, d), positions(4, 8, 3, d))
 	if err == nil {
@@ -165,7 +165,7 @@ func TestCapacity(t *testing.T) {
 	}
 	// The failed append left the cache as it was.
 	if c.LayerLen(0) != 8 || c.Len() != 8 || c.Bytes(0) != bytes || c.Reserved(0) != reserved ||
-		!slices.Equal(c.K(0), k) || !slices.Equal(c.V(0), v) {
+		!slices.Equal(heldK(c, 0), k) || !slices.Equal(heldV(c, 0), v) {
 		t.Error("a failed append changed the cache")
 	}
 	// Filling exactly to the capacity works; one more does not.
@@ -201,7 +201,7 @@ func TestTruncate(t *testing.T) {
 		if c.LayerLen(l) != 12 || c.Bytes(l) != int64(12*d*8) {
 			t.Errorf("layer %d after Truncate(12): %d positions, %d bytes", l, c.LayerLen(l), c.Bytes(l))
 		}
-		if !slices.Equal(c.K(l), positions(1, 0, 12, d)) || !slices.Equal(c.V(l), positions(2, 0, 12, d)) {
+		if !slices.Equal(heldK(c, l), positions(1, 0, 12, d)) || !slices.Equal(heldV(c, l), positions(2, 0, 12, d)) {
 			t.Errorf("layer %d after Truncate(12): the kept positions changed", l)
 		}
 	}
@@ -210,14 +210,14 @@ func TestTruncate(t *testing.T) {
 	}
 	// Re-evaluating a changed suffix: new positions follow the kept ones.
 	mustAppend(t, c, 0, positions(7, 12, 5, d), positions(8, 12, 5, d))
-	if want := append(positions(1, 0, 12, d), positions(7, 12, 5, d)...); !slices.Equal(c.K(0), want) {
+	if want := append(positions(1, 0, 12, d), positions(7, 12, 5, d)...); !slices.Equal(heldK(c, 0), want) {
 		t.Error("keys appended after Truncate are not where they belong")
 	}
-	if want := append(positions(2, 0, 12, d), positions(8, 12, 5, d)...); !slices.Equal(c.V(0), want) {
+	if want := append(positions(2, 0, 12, d), positions(8, 12, 5, d)...); !slices.Equal(heldV(c, 0), want) {
 		t.Error("values appended after Truncate are not where they belong")
 	}
 	c.Truncate(0)
-	if c.Len() != 0 || c.LayerLen(1) != 0 || len(c.K(0)) != 0 || c.Bytes(1) != 0 {
+	if c.Len() != 0 || c.LayerLen(1) != 0 || len(heldK(c, 0)) != 0 || c.Bytes(1) != 0 {
 		t.Error("Truncate(0) did not empty the cache")
 	}
 	// The freed positions count against the capacity no more.
@@ -239,5 +239,75 @@ func TestAppendPanics(t *testing.T) {
 	}
 	if c.Len() != 0 {
 		t.Error("a rejected append changed the cache")
+	}
+}
+
+// heldK and heldV return layer l's held keys and values in Append's order (Positions).
+func heldK(c *Cache, l int) []float32 {
+	k, v := make([]float32, c.LayerLen(l)*c.KVDim()), make([]float32, c.LayerLen(l)*c.KVDim())
+	c.Positions(l, 0, c.LayerLen(l), k, v)
+	return k
+}
+
+func heldV(c *Cache, l int) []float32 {
+	k, v := make([]float32, c.LayerLen(l)*c.KVDim()), make([]float32, c.LayerLen(l)*c.KVDim())
+	c.Positions(l, 0, c.LayerLen(l), k, v)
+	return v
+}
+
+// TestHeadLayout reads every held value where K and V's documented layout puts it, through
+// growth and a reservation, and a range of positions through Positions.
+func TestHeadLayout(t *testing.T) {
+	const nKVHead, headDim = 3, 4
+	c := New(2, nKVHead, headDim, 500)
+	d := c.KVDim()
+	check := func(n int) {
+		t.Helper()
+		for l := 0; l < 2; l++ {
+			stride := c.HeadStride(l)
+			if stride*nKVHead != len(c.K(l)) || len(c.K(l)) != len(c.V(l)) || stride < n*headDim {
+				t.Fatalf("layer %d: head stride %d for storage of %d values and %d positions", l, stride, len(c.K(l)), n)
+			}
+			for p := 0; p < n; p++ {
+				for h := 0; h < nKVHead; h++ {
+					for i := 0; i < headDim; i++ {
+						at := h*stride + p*headDim + i
+						wantK := float32((1+l)*1000000 + p*1000 + h*headDim + i)
+						wantV := float32((-1-l)*1000000 + p*1000 + h*headDim + i)
+						if c.K(l)[at] != wantK || c.V(l)[at] != wantV {
+							t.Fatalf("layer %d position %d head %d value %d: K %v V %v, want %v and %v", l, p, h, i, c.K(l)[at], c.V(l)[at], wantK, wantV)
+						}
+					}
+				}
+			}
+		}
+	}
+	fill(t, c, 70, 9) // grows past one chunk
+	check(70)
+	if err := c.Reserve(300); err != nil {
+		t.Fatal(err)
+	}
+	check(70)
+	fill2 := func(p0, n int) {
+		for l := 0; l < 2; l++ {
+			mustAppend(t, c, l, positions(1+l, p0, n, d), positions(-1-l, p0, n, d))
+		}
+	}
+	fill2(70, 260) // past the reservation
+	check(330)
+	k, v := make([]float32, 5*d), make([]float32, 5*d)
+	c.Positions(1, 100, 105, k, v)
+	if !slices.Equal(k, positions(2, 100, 5, d)) || !slices.Equal(v, positions(-2, 100, 5, d)) {
+		t.Error("Positions(1, 100, 105) does not return those positions")
+	}
+	for _, r := range [][2]int{{-1, 2}, {5, 4}, {0, 331}} {
+		func() {
+			defer func() {
+				if s, _ := recover().(string); !strings.HasPrefix(s, "kvcache: Positions") {
+					t.Errorf("Positions%v: panic %q", r, s)
+				}
+			}()
+			c.Positions(0, r[0], r[1], make([]float32, 400*d), make([]float32, 400*d))
+		}()
 	}
 }

@@ -71,7 +71,7 @@ func TestReserveAllocatesOnce(t *testing.T) {
 	}
 	fill(t, reserved, total, 512)
 	for l := 0; l < nLayer; l++ {
-		if !slices.Equal(reserved.K(l), grown.K(l)) || !slices.Equal(reserved.V(l), grown.V(l)) {
+		if !slices.Equal(heldK(reserved, l), heldK(grown, l)) || !slices.Equal(heldV(reserved, l), heldV(grown, l)) {
 			t.Errorf("layer %d: reserved and grown caches hold different K or V", l)
 		}
 		if reserved.Reserved(l) >= grown.Reserved(l) {
@@ -85,11 +85,11 @@ func TestReserveAllocatesOnce(t *testing.T) {
 func TestReserveKeepsContents(t *testing.T) {
 	c := New(2, 1, 4, 1000)
 	fill(t, c, 70, 7)
-	before := [][]float32{slices.Clone(c.K(0)), slices.Clone(c.V(1))}
+	before := [][]float32{heldK(c, 0), heldV(c, 1)}
 	if err := c.Reserve(300); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(c.K(0), before[0]) || !slices.Equal(c.V(1), before[1]) || c.Len() != 70 {
+	if !slices.Equal(heldK(c, 0), before[0]) || !slices.Equal(heldV(c, 1), before[1]) || c.Len() != 70 {
 		t.Fatal("Reserve changed the held positions")
 	}
 	if got := c.Reserved(0); got != 300*4*4*2 {

@@ -28,7 +28,7 @@ import (
 // in b.AttnRows. Neither ever holds n×n values. b may be nil (nothing captured, no window).
 func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cache, pos0, n int, b *Batch, par Parallel) {
 	a := attnJob{cfg: cfg, layer: layer, out: out, q: q, k: cache.K(layer), v: cache.V(layer),
-		kvDim: cache.KVDim(), total: cache.LayerLen(layer), pos0: pos0, n: n,
+		headStride: cache.HeadStride(layer), total: cache.LayerLen(layer), pos0: pos0, n: n,
 		scale: float32(1 / math.Sqrt(float64(cfg.HeadDim)))}
 	a.mask = kernels.Mask{Causal: cfg.Causal}
 	a.exact = a.total < flashMinKeys
@@ -133,7 +133,8 @@ type attnJob struct {
 	cfg          *Config
 	layer        int
 	out, q, k, v []float32
-	kvDim, total int
+	headStride   int // from one KV head's keys to the next one's; a head's keys are headDim apart
+	total        int
 	pos0, n      int
 	scale        float32
 	mask         kernels.Mask
@@ -214,8 +215,8 @@ func (a *attnJob) head(h int, sc *scratch) {
 	}
 	cfg := a.cfg
 	hd, nh := cfg.HeadDim, cfg.NHead
-	kh := &kernels.Head{Q: a.q, QStride: nh * hd, QOff: h * hd, K: a.k, V: a.v, KVStride: a.kvDim,
-		KVOff: (h / (nh / cfg.NKVHead)) * hd, HeadDim: hd, NKeys: a.total, Pos0: a.pos0, Scale: a.scale, Mask: a.mask}
+	kh := &kernels.Head{Q: a.q, QStride: nh * hd, QOff: h * hd, K: a.k, V: a.v, KVStride: hd,
+		KVOff: (h / (nh / cfg.NKVHead)) * a.headStride, HeadDim: hd, NKeys: a.total, Pos0: a.pos0, Scale: a.scale, Mask: a.mask}
 	kernels.Flash(a.out, kh, a.n, sc.rowMax, sc.rowSum, sc.work)
 	if a.pool == nil && a.sink == nil {
 		return
@@ -255,7 +256,7 @@ const poolPiece = 256
 func (a *attnJob) headExact(h int, sc *scratch) {
 	cfg := a.cfg
 	hd, nh := cfg.HeadDim, cfg.NHead
-	off := (h / (nh / cfg.NKVHead)) * hd
+	off := (h / (nh / cfg.NKVHead)) * a.headStride
 	negInf := float32(math.Inf(-1))
 	i := 0
 	if a.mask.Window == 0 {
@@ -271,7 +272,7 @@ func (a *attnJob) headExact(h int, sc *scratch) {
 				outs[r] = a.out[((i+r)*nh+h)*hd : ((i+r)*nh+h+1)*hd]
 				probs[r] = sc.probs[r*a.rowLen : r*a.rowLen+nKeys[r]]
 			}
-			kernels.AttentionRows(outs[:], probs[:], qs[:], a.k, a.v, nKeys[:], a.kvDim, off, a.scale, cfg.Causal)
+			kernels.AttentionRows(outs[:], probs[:], qs[:], a.k, a.v, nKeys[:], hd, off, a.scale, cfg.Causal)
 			for r := range four {
 				a.deliver(h, a.pos0+i+r, probs[r])
 			}
@@ -293,7 +294,7 @@ func (a *attnJob) headExact(h int, sc *scratch) {
 		qi := a.q[(i*nh+h)*hd : (i*nh+h+1)*hd]
 		oi := a.out[(i*nh+h)*hd : (i*nh+h+1)*hd]
 		probs := sc.probs[:nKeys]
-		kernels.AttentionRow(oi, probs, qi, a.k, a.v, nKeys, a.kvDim, off, a.scale, bias, cfg.Causal)
+		kernels.AttentionRow(oi, probs, qi, a.k, a.v, nKeys, hd, off, a.scale, bias, cfg.Causal)
 		a.deliver(h, pos, probs)
 	}
 }

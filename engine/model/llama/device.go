@@ -31,6 +31,7 @@ type dev struct {
 	logits, stage, probs, qChunk    backend.Buffer
 	probsLen                        int
 	stageHost, probsHost, tokHidden []float32
+	upHost                          []float32 // host cache positions on their way to the device
 }
 
 // free releases every buffer.
@@ -129,9 +130,16 @@ func (m *Model) bindCache(o backend.Ops, d *dev, c *kvcache.Cache, pos0 int) err
 		d.nPos = pos0 // the host cache was truncated
 	}
 	if d.nPos < pos0 { // positions the device has not seen (another cache's contents)
+		// The host keeps a layer head by head, the device position by position.
+		n := (pos0 - d.nPos) * kvDim
+		if cap(d.upHost) < 2*n {
+			d.upHost = make([]float32, 2*n)
+		}
+		k, v := d.upHost[:n], d.upHost[n:2*n]
 		for l := 0; l < cfg.NLayer; l++ {
-			o.Upload(d.k[l], d.nPos*kvDim, c.K(l)[d.nPos*kvDim:pos0*kvDim])
-			o.Upload(d.v[l], d.nPos*kvDim, c.V(l)[d.nPos*kvDim:pos0*kvDim])
+			c.Positions(l, d.nPos, pos0, k, v)
+			o.Upload(d.k[l], d.nPos*kvDim, k)
+			o.Upload(d.v[l], d.nPos*kvDim, v)
 		}
 		d.nPos = pos0
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/attnscope/attnscope/engine/backend/cpu"
 	"github.com/attnscope/attnscope/engine/backend/cuda"
 	"github.com/attnscope/attnscope/engine/gguf"
+	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/engine/model"
 	"github.com/attnscope/attnscope/internal/shareddata"
 )
@@ -108,5 +109,52 @@ func testDeviceCapture(t *testing.T, d backend.Device, tol float64) {
 	}
 	if _, _, err := capture(t, dev, tokens, nil, 8); err == nil {
 		t.Errorf("a sliding window on the device path was accepted")
+	}
+}
+
+// A cache filled on the CPU and then decoded on a device reaches it through the upload of the
+// positions the device has not seen (the host keeps K and V head by head, the device position
+// by position): the next token's logits match the CPU's.
+func TestDeviceTakesHostCache(t *testing.T) {
+	f, err := gguf.Open(shareddata.Model(t, "stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ref, err := model.Load(f, cpu.New(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := model.Load(f, backendtest.HostDevice(cpu.New(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ref.Config()
+	prompt := make([]int32, 29)
+	for i := range prompt {
+		prompt[i] = int32(1 + i*11%400)
+	}
+	next := func(m model.Model, c *kvcache.Cache, tok int32) []float32 {
+		b := &model.Batch{Tokens: []int32{tok}, Cache: c}
+		if err := m.Eval(b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Logits
+	}
+	cpuCache, devCache := model.NewCache(cfg, 0), model.NewCache(cfg, 0)
+	for _, c := range []*kvcache.Cache{cpuCache, devCache} {
+		if err := ref.Eval(&model.Batch{Tokens: prompt, Cache: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, tok := range []int32{7, 300, 45} {
+		want, got := next(ref, cpuCache, tok), next(dev, devCache, tok)
+		worst := 0.0
+		for j := range want {
+			worst = max(worst, math.Abs(float64(got[j]-want[j])))
+		}
+		if len(got) != cfg.NVocab || worst > 1e-4 {
+			t.Errorf("token %d after a CPU-filled cache: %d logits, largest difference from the CPU's %.3g", i, len(got), worst)
+		}
 	}
 }
