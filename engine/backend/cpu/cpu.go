@@ -433,6 +433,11 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, qs
 		// As below, on the packed rows.
 		ab, nb := len(qx)/n, cols/32
 		step := max(kernels.PackRows, (16<<10)/(nb*34)&^(kernels.PackRows-1))
+		if n == 1 {
+			// Nothing to keep in the cache for a next input: the kernel takes the whole range
+			// (and reads it as streams from both halves, see kernels.VecDotRowsPacked).
+			step = r1 - r0
+		}
 		for r := r0; r < r1; r += step {
 			re := min(r+step, r1)
 			i := 0
