@@ -4,7 +4,8 @@ import "github.com/attnscope/attnscope/engine/quant"
 
 // Dequantize is quant.Dequantize(t, dst, src): it decodes one row of type t into dst. For Q8_0
 // and Q4_0 it runs on vector units when the CPU has them, with the same arithmetic per value
-// (float32(q)·d, resp. float32(q−8)·d, one rounding), so the same bits.
+// (float32(q)·d, resp. float32(q−8)·d, one rounding), so the same bits; F16 and BF16 values
+// widen on vector units too (exactly, as any conversion of them).
 func Dequantize(t quant.Type, dst []float32, src []byte) error {
 	if quantSIMD && len(dst)%qk == 0 {
 		nb := len(dst) / qk
@@ -16,6 +17,14 @@ func Dequantize(t quant.Type, dst []float32, src []byte) error {
 			dequantQ4_0SIMD(dst, src, nb)
 			return nil
 		}
+	}
+	if quantSIMD && (t == quant.F16 || t == quant.BF16) && len(src) == 2*len(dst) {
+		// Halves widen exactly: any order gives the same bits.
+		i := halvesSIMD(dst, src, t == quant.BF16)
+		if i == len(dst) {
+			return nil
+		}
+		dst, src = dst[i:], src[2*i:]
 	}
 	return quant.Dequantize(t, dst, src)
 }

@@ -58,3 +58,47 @@ func dequantQ4_0SIMD(dst []float32, src []byte, nb int) {
 		archsimd.ClearAVXUpperBits()
 	}
 }
+
+// halvesSIMD decodes the leading multiple of eight of len(dst) binary16 (bf false) or
+// bfloat16 (bf true) values of src (little-endian) into dst and returns how many: the bits of
+// quant.F16ToF32 and quant.BF16ToF32.
+//
+// A binary16 value widens exactly as follows, eight at a time, without a branch: the
+// magnitude's exponent and significand move into place (shifted by 13) and the exponent is
+// rebiased by 112; an infinity or NaN (exponent 31) gets another 112 (to 255) and a NaN its
+// quiet bit; a zero or subnormal (exponent 0) takes instead the float value of the same bits
+// with exponent 2⁻¹⁴ minus 2⁻¹⁴, which is m·2⁻²⁴ exactly (a zero +0), chosen by bits so that no
+// other lane passes through arithmetic (which would quiet a NaN on its own); the sign goes on
+// last.
+func halvesSIMD(dst []float32, src []byte, bf bool) int {
+	n := len(dst) &^ 7
+	d, s := dst[:n], src[:2*n]
+	if bf {
+		for len(d) >= 8 {
+			h := archsimd.LoadUint8x16Array((*[16]uint8)(s[:16])).AsUint16x8().ExtendToUint32()
+			h.ShiftAllLeft(16).AsFloat32x8().StoreArray((*[8]float32)(d[:8]))
+			d, s = d[8:], s[16:]
+		}
+		archsimd.ClearAVXUpperBits()
+		return n
+	}
+	abs, sign := archsimd.BroadcastInt32x8(0x7fff), archsimd.BroadcastInt32x8(0x8000)
+	expMask, bias := archsimd.BroadcastInt32x8(0x1f<<23), archsimd.BroadcastInt32x8((127-15)<<23)
+	sub0, zero := archsimd.BroadcastInt32x8((127-14)<<23), archsimd.BroadcastInt32x8(0)
+	nanAbove, quiet := archsimd.BroadcastInt32x8(0x7c00), archsimd.BroadcastInt32x8(0x00400000)
+	for len(d) >= 8 {
+		h := archsimd.LoadUint8x16Array((*[16]uint8)(s[:16])).AsUint16x8().ExtendToUint32().AsInt32x8()
+		m := h.And(abs)
+		v := m.ShiftAllLeft(13)
+		e := v.And(expMask)
+		sub := v.Add(sub0).AsFloat32x8().Sub(sub0.AsFloat32x8()).AsInt32x8()
+		v = v.Add(bias)
+		v = v.Add(e.Equal(expMask).ToInt32x8().And(bias))
+		v = v.Or(m.Greater(nanAbove).ToInt32x8().And(quiet))
+		v = v.Xor(v.Xor(sub).And(e.Equal(zero).ToInt32x8()))
+		v.Or(h.And(sign).ShiftAllLeft(16)).AsFloat32x8().StoreArray((*[8]float32)(d[:8]))
+		d, s = d[8:], s[16:]
+	}
+	archsimd.ClearAVXUpperBits()
+	return n
+}

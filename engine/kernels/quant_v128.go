@@ -84,3 +84,32 @@ func dequantQ4_0SIMD(dst []float32, src []byte, nb int) {
 		storeScaled(o[16:32], q.ShiftAllRight(4).Sub(eight).BitsToInt8(), d)
 	}
 }
+
+// halvesSIMD decodes binary16 (bf false) or bfloat16 (bf true) values of src into dst, four
+// at a time while sixteen bytes remain to load, and returns how many: the bits of
+// quant.F16ToF32 and quant.BF16ToF32 (f16Lanes4 as the 256-bit f16Lanes).
+func halvesSIMD(dst []float32, src []byte, bf bool) int {
+	abs, sign := archsimd.BroadcastInt32x4(0x7fff), archsimd.BroadcastInt32x4(0x8000)
+	expMask, bias := archsimd.BroadcastInt32x4(0x1f<<23), archsimd.BroadcastInt32x4((127-15)<<23)
+	quiet := archsimd.BroadcastInt32x4(0x00400000)
+	sub0, nanAbove, zero := archsimd.BroadcastInt32x4((127-14)<<23), archsimd.BroadcastInt32x4(0x7c00), archsimd.BroadcastInt32x4(0)
+	i := 0
+	for ; i+8 <= len(dst); i += 4 {
+		h := archsimd.LoadUint8x16Array((*[16]uint8)(src[2*i : 2*i+16])).ReshapeToUint16s().ExtendLo4ToUint32().BitsToInt32()
+		o := (*[4]float32)(dst[i : i+4])
+		if bf {
+			h.ShiftAllLeft(16).ToBits().BitsToFloat32().StoreArray(o)
+			continue
+		}
+		m := h.And(abs)
+		v := m.ShiftAllLeft(13)
+		e := v.And(expMask)
+		sub := v.Add(sub0).ToBits().BitsToFloat32().Sub(sub0.ToBits().BitsToFloat32()).ToBits().BitsToInt32()
+		v = v.Add(bias)
+		v = v.Add(e.Equal(expMask).ToInt32x4().And(bias))
+		v = v.Or(m.Greater(nanAbove).ToInt32x4().And(quiet))
+		v = v.Xor(v.Xor(sub).And(e.Equal(zero).ToInt32x4()))
+		v.Or(h.And(sign).ShiftAllLeft(16)).ToBits().BitsToFloat32().StoreArray(o)
+	}
+	return i
+}

@@ -23,5 +23,6 @@ func scaleSIMD(x []float32, s float32) int                       { return 0 }
 
 func dequantQ8_0SIMD(dst []float32, src []byte, nb int) { panic("kernels: no SIMD") }
 func dequantQ4_0SIMD(dst []float32, src []byte, nb int) { panic("kernels: no SIMD") }
+func halvesSIMD(dst []float32, src []byte, bf bool) int { return 0 }
 
 func matVecLanesSIMD(dst, w, x []float32) int { return 0 }

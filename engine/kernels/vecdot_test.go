@@ -3,6 +3,7 @@ package kernels_test
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/attnscope/attnscope/engine/kernels"
@@ -130,6 +131,33 @@ func TestDequantizeSIMDMatchesPlain(t *testing.T) {
 	}
 }
 
+// Every binary16 and bfloat16 value widens to quant's bits (NaNs quieted as quant does, signed
+// zeros and subnormals exact), at lengths with and without a tail for the scalar code.
+func TestDequantizeHalves(t *testing.T) {
+	src := make([]byte, 2*65536)
+	for h := range 65536 {
+		binary.LittleEndian.PutUint16(src[2*h:], uint16(h))
+	}
+	for _, typ := range []quant.Type{quant.F16, quant.BF16} {
+		for _, n := range []int{65536, 65535, 13, 7, 1} {
+			off := (65536 - n) / 2 // a tail from the middle of the range too
+			row := src[2*off : 2*(off+n)]
+			got, want := make([]float32, n), make([]float32, n)
+			if err := kernels.Dequantize(typ, got, row); err != nil {
+				t.Fatal(err)
+			}
+			if err := quant.Dequantize(typ, want, row); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s %#04x (n=%d): %#08x, quant %#08x", typ, off+i, n, math.Float32bits(got[i]), math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
+}
+
 func FuzzDequantizeSIMD(f *testing.F) {
 	f.Add(false, randomRow(3, 2, 34))
 	f.Fuzz(func(t *testing.T, q4 bool, data []byte) {
@@ -154,9 +182,15 @@ func FuzzDequantizeSIMD(f *testing.F) {
 }
 
 func BenchmarkDequantize(b *testing.B) {
-	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0, quant.F16, quant.BF16} {
 		const n = 768
 		row := randomRow(83, n/32, typ.BlockBytes())
+		if typ.BlockSize() == 1 { // halves of normal values (weights), not random bits
+			row = make([]byte, 2*n)
+			if err := quant.Quantize(typ, row, normal(newRand(83), n, 0.02)); err != nil {
+				b.Fatal(err)
+			}
+		}
 		dst := make([]float32, n)
 		b.Run(fmt.Sprintf("%s/n=%d", typ, n), func(b *testing.B) {
 			sides(b, func(b *testing.B) {
