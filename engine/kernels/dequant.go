@@ -5,8 +5,13 @@ import "github.com/attnscope/attnscope/engine/quant"
 // Dequantize is quant.Dequantize(t, dst, src): it decodes one row of type t into dst. For Q8_0
 // and Q4_0 it runs on vector units when the CPU has them, with the same arithmetic per value
 // (float32(q)·d, resp. float32(q−8)·d, one rounding), so the same bits; F16 and BF16 values
-// widen on vector units too (exactly, as any conversion of them).
+// widen on vector units too (exactly, as any conversion of them), and on AVX2 so do Q4_K, Q5_K
+// and Q6_K, with quant's operations per value.
 func Dequantize(t quant.Type, dst []float32, src []byte) error {
+	if quantSIMD && kquantsSIMD(t) && len(dst)%quant.QKK == 0 && len(src) == len(dst)/quant.QKK*t.BlockBytes() {
+		dequantKSIMD(t, dst, src, len(dst)/quant.QKK)
+		return nil
+	}
 	if quantSIMD && len(dst)%qk == 0 {
 		nb := len(dst) / qk
 		switch {

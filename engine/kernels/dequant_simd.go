@@ -2,7 +2,12 @@
 
 package kernels
 
-import "simd/archsimd"
+import (
+	"math"
+	"simd/archsimd"
+
+	"github.com/attnscope/attnscope/engine/quant"
+)
 
 // The block scales of a batch are converted first in scalar code; the vector loop then only
 // loads them (no scalar float work between 256-bit instructions).
@@ -101,4 +106,98 @@ func halvesSIMD(dst []float32, src []byte, bf bool) int {
 	}
 	archsimd.ClearAVXUpperBits()
 	return n
+}
+
+// kquantsSIMD says whether dequantKSIMD takes type t here.
+func kquantsSIMD(t quant.Type) bool { return t == quant.Q4_K || t == quant.Q5_K || t == quant.Q6_K }
+
+// dequantKSIMD decodes nb super-blocks of Q4_K, Q5_K or Q6_K with quant's arithmetic per
+// value (the group's float32 scale and minimum products first, then w = (d1·q) − m1, resp.
+// (d·sc)·q, each product and difference rounded), so the same bits, eight values at a time.
+// A super-block's loads may run on into the next one's bytes where src holds them.
+func dequantKSIMD(t quant.Type, dst []float32, src []byte, nb int) {
+	bb := t.BlockBytes()
+	for i := 0; i < nb; i++ {
+		out := (*[quant.QKK]float32)(dst[i*quant.QKK:])
+		b := src[i*bb:]
+		switch t {
+		case quant.Q6_K:
+			dequantQ6KBlock(out, b)
+		case quant.Q5_K:
+			dequantQ45KBlock(out, b, b[48:], b[16:48])
+		default:
+			dequantQ45KBlock(out, b, b[16:], nil)
+		}
+	}
+}
+
+// dequantQ45KBlock decodes one Q4_K (qh nil) or Q5_K super-block: b its bytes from the start
+// (d, dmin, the packed scales), qs its quants and qh its fifth bits.
+func dequantQ45KBlock(out *[quant.QKK]float32, b, qs, qh []byte) {
+	var sc [8][2]uint32 // group j: d·scale and dmin·min, as float32 bits
+	d, dmin := f16At(b[0:]), f16At(b[2:])
+	for j := range sc {
+		a, m := quant.ScaleMinK4(j, (*[12]uint8)(b[4:16]))
+		sc[j] = [2]uint32{math.Float32bits(d * float32(a)), math.Float32bits(dmin * float32(m))}
+	}
+	nib, one := archsimd.BroadcastUint32x8(0x0f), archsimd.BroadcastUint32x8(1)
+	for k := 0; k < 4; k++ {
+		d0, m0 := archsimd.BroadcastUint32x8(sc[2*k][0]).AsFloat32x8(), archsimd.BroadcastUint32x8(sc[2*k][1]).AsFloat32x8()
+		d1, m1 := archsimd.BroadcastUint32x8(sc[2*k+1][0]).AsFloat32x8(), archsimd.BroadcastUint32x8(sc[2*k+1][1]).AsFloat32x8()
+		// The fifth bit of group 2k is bit 2k of qh[l], of group 2k+1 bit 2k+1: 16 when set
+		// (min(bit, 1)·16).
+		u0, u1 := archsimd.BroadcastUint32x8(1<<(2*k)), archsimd.BroadcastUint32x8(2<<(2*k))
+		for l := 0; l < 32; l += 8 {
+			w := lowBytes8(qs[32*k+l:])
+			x0, x1 := w.And(nib), w.ShiftAllRight(4)
+			if qh != nil {
+				h := lowBytes8(qh[l:])
+				x0 = x0.Add(h.And(u0).Min(one).ShiftAllLeft(4))
+				x1 = x1.Add(h.And(u1).Min(one).ShiftAllLeft(4))
+			}
+			x0.AsInt32x8().ConvertToFloat32().Mul(d0).Sub(m0).StoreArray((*[8]float32)(out[64*k+l:]))
+			x1.AsInt32x8().ConvertToFloat32().Mul(d1).Sub(m1).StoreArray((*[8]float32)(out[64*k+32+l:]))
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// dequantQ6KBlock decodes one Q6_K super-block: for l in each half n, four values from the low
+// nibbles of ql[l] and ql[l+32], the high nibbles of both, and two bits each of qh[l], minus 32,
+// times d·sc of their group of 16.
+func dequantQ6KBlock(out *[quant.QKK]float32, b []byte) {
+	var ds [16]uint32 // d·sc as float32 bits
+	d := f16At(b[208:])
+	for j := range ds {
+		ds[j] = math.Float32bits(d * float32(int8(b[192+j])))
+	}
+	nib, three, off := archsimd.BroadcastUint32x8(0x0f), archsimd.BroadcastUint32x8(3), archsimd.BroadcastInt32x8(32)
+	for n := 0; n < 2; n++ {
+		for l := 0; l < 32; l += 8 {
+			is := 8*n + l/16
+			a, c := lowBytes8(b[64*n+l:]), lowBytes8(b[64*n+l+32:])
+			h := lowBytes8(b[128+32*n+l:])
+			q1 := a.And(nib).Or(h.And(three).ShiftAllLeft(4)).AsInt32x8().Sub(off)
+			q2 := c.And(nib).Or(h.ShiftAllRight(2).And(three).ShiftAllLeft(4)).AsInt32x8().Sub(off)
+			q3 := a.ShiftAllRight(4).Or(h.ShiftAllRight(4).And(three).ShiftAllLeft(4)).AsInt32x8().Sub(off)
+			q4 := c.ShiftAllRight(4).Or(h.ShiftAllRight(6).ShiftAllLeft(4)).AsInt32x8().Sub(off)
+			o := out[128*n+l:]
+			q1.ConvertToFloat32().Mul(archsimd.BroadcastUint32x8(ds[is]).AsFloat32x8()).StoreArray((*[8]float32)(o[0:8]))
+			q2.ConvertToFloat32().Mul(archsimd.BroadcastUint32x8(ds[is+2]).AsFloat32x8()).StoreArray((*[8]float32)(o[32:40]))
+			q3.ConvertToFloat32().Mul(archsimd.BroadcastUint32x8(ds[is+4]).AsFloat32x8()).StoreArray((*[8]float32)(o[64:72]))
+			q4.ConvertToFloat32().Mul(archsimd.BroadcastUint32x8(ds[is+6]).AsFloat32x8()).StoreArray((*[8]float32)(o[96:104]))
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// lowBytes8 returns the eight bytes at b[0:8] widened to 32 bits. It loads sixteen bytes when
+// b has them, else eight through a copy (the end of a super-block at the end of src).
+func lowBytes8(b []byte) archsimd.Uint32x8 {
+	if len(b) >= 16 {
+		return archsimd.LoadUint8x16Array((*[16]uint8)(b[:16])).ExtendLo8ToUint32()
+	}
+	var t [16]uint8
+	copy(t[:], b[:8])
+	return archsimd.LoadUint8x16Array(&t).ExtendLo8ToUint32()
 }

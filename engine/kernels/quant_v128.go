@@ -2,7 +2,11 @@
 
 package kernels
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+
+	"github.com/attnscope/attnscope/engine/quant"
+)
 
 // The integer block sums of the quantized dot products and the dequantizations on 128-bit
 // vectors (WebAssembly's SIMD128, arm64's NEON): byte products widened to 16 bits (at most
@@ -112,4 +116,11 @@ func halvesSIMD(dst []float32, src []byte, bf bool) int {
 		v.Or(h.And(sign).ShiftAllLeft(16)).ToBits().BitsToFloat32().StoreArray(o)
 	}
 	return i
+}
+
+// The K-quants decode in plain Go here (quant.Dequantize).
+func kquantsSIMD(t quant.Type) bool { return false }
+
+func dequantKSIMD(t quant.Type, dst []float32, src []byte, nb int) {
+	panic("kernels: no K-quant kernels")
 }

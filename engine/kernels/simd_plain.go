@@ -2,6 +2,8 @@
 
 package kernels
 
+import "github.com/attnscope/attnscope/engine/quant"
+
 // Without the simd experiment (or on other architectures) every kernel runs its plain-Go
 // version.
 var simdLevel = simdNone
@@ -24,5 +26,8 @@ func scaleSIMD(x []float32, s float32) int                       { return 0 }
 func dequantQ8_0SIMD(dst []float32, src []byte, nb int) { panic("kernels: no SIMD") }
 func dequantQ4_0SIMD(dst []float32, src []byte, nb int) { panic("kernels: no SIMD") }
 func halvesSIMD(dst []float32, src []byte, bf bool) int { return 0 }
+func kquantsSIMD(t quant.Type) bool                     { return false }
+
+func dequantKSIMD(t quant.Type, dst []float32, src []byte, nb int) { panic("kernels: no SIMD") }
 
 func matVecLanesSIMD(dst, w, x []float32) int { return 0 }

@@ -158,6 +158,56 @@ func TestDequantizeHalves(t *testing.T) {
 	}
 }
 
+// The K-quant super-blocks decode to quant's bits, whole rows of one to nine of them (the last
+// group of a row read without a byte past its end), scales of any bit pattern included.
+func TestDequantizeKQuants(t *testing.T) {
+	for _, typ := range []quant.Type{quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.Q2_K, quant.Q3_K} {
+		for _, nb := range []int{1, 2, 3, 9} {
+			for seed := range uint64(20) {
+				row := randomRow(seed*31+uint64(nb), nb, typ.BlockBytes())
+				if seed%2 == 1 && typ == quant.Q6_K { // Q6_K's d is last: a modest one too
+					for b := 0; b < nb; b++ {
+						binary.LittleEndian.PutUint16(row[(b+1)*typ.BlockBytes()-2:], 0x1c00+uint16(seed*997%0x1800))
+					}
+				}
+				checkDequantize(t, typ, row, nb*256)
+			}
+		}
+	}
+}
+
+// checkDequantize compares kernels.Dequantize of row (n values of typ) with quant.Dequantize,
+// bit for bit (any NaN matching any NaN).
+func checkDequantize(t *testing.T, typ quant.Type, row []byte, n int) {
+	t.Helper()
+	got, want := make([]float32, n), make([]float32, n)
+	if err := kernels.Dequantize(typ, got, row); err != nil {
+		t.Fatal(err)
+	}
+	if err := quant.Dequantize(typ, want, row); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if !sameBits(got[i], want[i]) {
+			t.Fatalf("%s n=%d: [%d] = %x, quant.Dequantize %x", typ, n, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+		}
+	}
+}
+
+func FuzzDequantizeKQuants(f *testing.F) {
+	f.Add(uint8(0), randomRow(5, 2, quant.Q4_K.BlockBytes()))
+	f.Add(uint8(1), randomRow(6, 1, quant.Q5_K.BlockBytes()))
+	f.Add(uint8(2), randomRow(7, 3, quant.Q6_K.BlockBytes()))
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		typ := []quant.Type{quant.Q4_K, quant.Q5_K, quant.Q6_K}[which%3]
+		nb := min(len(data)/typ.BlockBytes(), 16)
+		if nb == 0 {
+			return
+		}
+		checkDequantize(t, typ, data[:nb*typ.BlockBytes()], nb*256)
+	})
+}
+
 func FuzzDequantizeSIMD(f *testing.F) {
 	f.Add(false, randomRow(3, 2, 34))
 	f.Fuzz(func(t *testing.T, q4 bool, data []byte) {
@@ -182,13 +232,22 @@ func FuzzDequantizeSIMD(f *testing.F) {
 }
 
 func BenchmarkDequantize(b *testing.B) {
-	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0, quant.F16, quant.BF16} {
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0, quant.F16, quant.BF16, quant.Q4_K, quant.Q5_K, quant.Q6_K} {
 		const n = 768
-		row := randomRow(83, n/32, typ.BlockBytes())
-		if typ.BlockSize() == 1 { // halves of normal values (weights), not random bits
+		row := randomRow(83, n/typ.BlockSize(), typ.BlockBytes())
+		switch typ {
+		case quant.F16, quant.BF16: // halves of normal values (weights), not random bits
 			row = make([]byte, 2*n)
 			if err := quant.Quantize(typ, row, normal(newRand(83), n, 0.02)); err != nil {
 				b.Fatal(err)
+			}
+		case quant.Q4_K, quant.Q5_K, quant.Q6_K: // modest super-block scales
+			for o := 0; o < len(row); o += typ.BlockBytes() {
+				at := o + 2 // dmin
+				if typ == quant.Q6_K {
+					at = o + typ.BlockBytes() - 2 // d
+				}
+				binary.LittleEndian.PutUint16(row[at:], 0x2400)
 			}
 		}
 		dst := make([]float32, n)
