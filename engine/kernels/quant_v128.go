@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"math"
 	"simd/archsimd"
 
 	"github.com/attnscope/attnscope/engine/quant"
@@ -118,9 +119,52 @@ func halvesSIMD(dst []float32, src []byte, bf bool) int {
 	return i
 }
 
-// The K-quants decode in plain Go here (quant.Dequantize).
-func kquantsSIMD(t quant.Type) bool { return false }
+// kquantsSIMD says whether dequantKSIMD takes type t: Q6_K. Q4_K and Q5_K decoded four at a
+// time were no faster than plain Go in WebAssembly (BenchmarkDequantize n=768 in Node: Q4_K
+// 1.31–1.49 against 1.37–1.43 µs, Q5_K 1.95–2.40 against 1.92–1.97; Q6_K 0.75 against 1.95).
+func kquantsSIMD(t quant.Type) bool { return t == quant.Q6_K }
 
+// dequantKSIMD decodes nb Q6_K super-blocks four values at a time, with quant's operations
+// per value (the 256-bit kernels' order), so the same bits.
 func dequantKSIMD(t quant.Type, dst []float32, src []byte, nb int) {
-	panic("kernels: no K-quant kernels")
+	for i := 0; i < nb; i++ {
+		dequantQ6KBlock4((*[quant.QKK]float32)(dst[i*quant.QKK:]), src[i*t.BlockBytes():])
+	}
+}
+
+// dequantQ6KBlock4 decodes one Q6_K super-block (as dequantQ6KBlock).
+func dequantQ6KBlock4(out *[quant.QKK]float32, b []byte) {
+	var ds [16]uint32 // d·sc as float32 bits
+	d := f16At(b[208:])
+	for j := range ds {
+		ds[j] = math.Float32bits(d * float32(int8(b[192+j])))
+	}
+	nib, three, off := archsimd.BroadcastUint32x4(0x0f), archsimd.BroadcastUint32x4(3), archsimd.BroadcastInt32x4(32)
+	for n := 0; n < 2; n++ {
+		for l := 0; l < 32; l += 4 {
+			is := 8*n + l/16
+			a, c := lowBytes4(b[64*n+l:]), lowBytes4(b[64*n+l+32:])
+			h := lowBytes4(b[128+32*n+l:])
+			q1 := a.And(nib).Or(h.And(three).ShiftAllLeft(4)).BitsToInt32().Sub(off)
+			q2 := c.And(nib).Or(h.ShiftAllRight(2).And(three).ShiftAllLeft(4)).BitsToInt32().Sub(off)
+			q3 := a.ShiftAllRight(4).Or(h.ShiftAllRight(4).And(three).ShiftAllLeft(4)).BitsToInt32().Sub(off)
+			q4 := c.ShiftAllRight(4).Or(h.ShiftAllRight(6).ShiftAllLeft(4)).BitsToInt32().Sub(off)
+			o := out[128*n+l:]
+			q1.ConvertToFloat32().Mul(archsimd.BroadcastUint32x4(ds[is]).BitsToFloat32()).StoreArray((*[4]float32)(o[0:4]))
+			q2.ConvertToFloat32().Mul(archsimd.BroadcastUint32x4(ds[is+2]).BitsToFloat32()).StoreArray((*[4]float32)(o[32:36]))
+			q3.ConvertToFloat32().Mul(archsimd.BroadcastUint32x4(ds[is+4]).BitsToFloat32()).StoreArray((*[4]float32)(o[64:68]))
+			q4.ConvertToFloat32().Mul(archsimd.BroadcastUint32x4(ds[is+6]).BitsToFloat32()).StoreArray((*[4]float32)(o[96:100]))
+		}
+	}
+}
+
+// lowBytes4 returns the four bytes at b[0:4] widened to 32 bits: a sixteen-byte load where b
+// has the bytes, else through a copy (the end of src).
+func lowBytes4(b []byte) archsimd.Uint32x4 {
+	if len(b) >= 16 {
+		return archsimd.LoadUint8x16Array((*[16]uint8)(b[:16])).ExtendLo8ToUint16().ExtendLo4ToUint32()
+	}
+	var t [16]uint8
+	copy(t[:], b[:4])
+	return archsimd.LoadUint8x16Array(&t).ExtendLo8ToUint16().ExtendLo4ToUint32()
 }
