@@ -59,8 +59,9 @@ for p in $PRESETS; do
 done
 
 echo
-echo "== generation against the read bandwidth (attnscope bench --bandwidth: a 128 MiB product after"
-echo "   each run measures how fast the same threads read memory; a token reads the weights once)"
+echo "== generation against the read bandwidth (attnscope bench --bandwidth: the faster of a 128 MiB F32"
+echo "   and a 128 MiB Q8_0 product after each run measures how fast the same threads read memory;"
+echo "   a token reads the weights once)"
 printf '%-6s %-5s %-7s %11s %13s %13s %11s\n' model type threads tg64_tok_s stream_GB_s bound_tok_s of_bound
 for p in $PRESETS; do
 	[ "$p" = s110m ] || continue # s15m's 16–60 MB of weights partly stay in the caches

@@ -35,8 +35,9 @@ type benchResult struct {
 	Backend      string  `json:"backend"`          // where the model ran: cpu or cuda
 	Device       string  `json:"device,omitempty"` // the GPU's name on cuda
 	// With --bandwidth (CPU only): the bytes of weights a generated token reads, this machine's
-	// read bandwidth on the same threads (median of one product of a 128 MiB matrix after each
-	// run), the generation rate that bandwidth allows, and tg as a fraction of it.
+	// read bandwidth on the same threads (median of the faster of a 128 MiB F32 and a 128 MiB
+	// Q8_0 product after each run), the generation rate that bandwidth allows, and tg as a
+	// fraction of it.
 	WeightBytes int64   `json:"weight_bytes_per_token,omitempty"`
 	StreamGBs   float64 `json:"stream_gb_s,omitempty"`
 	BoundTokS   float64 `json:"tg_bound_tok_s,omitempty"`
@@ -51,7 +52,7 @@ func cmdBench(args []string, stdout io.Writer) error {
 	promptTokens := fs.Int("prompt-tokens", 128, "prompt length in tokens (processed in one batch)")
 	genTokens := fs.Int("gen-tokens", 64, "tokens generated one at a time (greedy) after the prompt")
 	runs := fs.Int("runs", 5, "measured runs after one warm-up run; the medians are reported")
-	bandwidth := fs.Bool("bandwidth", false, "also measure the read bandwidth (a 128 MiB matrix-vector product after each run, CPU only) and report generation against the bound it sets")
+	bandwidth := fs.Bool("bandwidth", false, "also measure the read bandwidth (the faster of a 128 MiB F32 and a 128 MiB Q8_0 matrix-vector product after each run, CPU only) and report generation against the bound it sets")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -128,16 +129,16 @@ func cmdBench(args []string, stdout io.Writer) error {
 }
 
 // benchBandwidth measures generation against the read bandwidth for --bandwidth: runs more
-// runs, each followed by one product of benchrun.Stream's matrix, side by side so that both
-// see the same machine, and sets res's bandwidth fields from their medians (and res.TGTokS
-// from these runs). The matrix is made after res.PeakRSSBytes was read.
+// runs, each followed by benchrun.Stream's products, side by side so that both see the same
+// machine, and sets res's bandwidth fields from their medians (and res.TGTokS from these
+// runs). The matrices are made after res.PeakRSSBytes was read.
 func benchBandwidth(res *benchResult, l *infer.Loaded, nCtx int, prompt []int32, runs int) error {
 	m := l.Model
 	s, err := benchrun.NewStream(m.Backend())
 	if err != nil {
 		return err
 	}
-	s.GBs() // the matrix's pages, touched once
+	s.GBs() // the matrices' pages, touched once
 	var tg, gbs []float64
 	for r := 0; r < runs; r++ {
 		_, g, err := benchrun.Run(m, nCtx, prompt, res.GenTokens)

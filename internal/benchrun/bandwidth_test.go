@@ -33,7 +33,7 @@ func TestWeightBytes(t *testing.T) {
 	}
 }
 
-// Stream's product reads its matrix and gives a rate.
+// Stream's products read their matrices and give a rate.
 func TestStream(t *testing.T) {
 	s, err := NewStream(cpu.New(1))
 	if err != nil {
@@ -44,5 +44,8 @@ func TestStream(t *testing.T) {
 	}
 	if s.dst[0] != 0 || s.dst[len(s.dst)-1] != 0 {
 		t.Errorf("a zero matrix times ones gave %g, %g", s.dst[0], s.dst[len(s.dst)-1])
+	}
+	if s.w[0].Rows()*4096 != int(s.bytes[0]) || s.w[1].Rows()*1088 != int(s.bytes[1]) || s.bytes[1] > StreamBytes || s.bytes[1] < StreamBytes-8*1088 {
+		t.Errorf("matrices of %d and %d rows for %d and %d bytes", s.w[0].Rows(), s.w[1].Rows(), s.bytes[0], s.bytes[1])
 	}
 }
