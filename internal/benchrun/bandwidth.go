@@ -36,10 +36,10 @@ const StreamBytes = 128 << 20
 
 // Stream measures how fast a backend reads memory the way generation reads weights: a product
 // of a float32 matrix of StreamBytes with one vector, and one of a Q8_0 matrix of StreamBytes,
-// every byte read once, and the faster of the two. Each kernel reads memory in its own pattern
-// (the float rows one after the other, the packed Q8_0 groups as two streams far apart, which
-// this machine's cores read 8–17% faster), so the faster one is the better estimate of what
-// memory allows. On the CPU this is the bandwidth that bounds generation (a token reads
+// every byte read once, and the faster of the two. Both read two streams far apart (rows, resp.
+// packed groups, from both halves), which this machine's cores read faster than one, but their
+// loops differ, so the faster one is the better estimate of what memory allows (with the float
+// rows read one after the other, the Q8_0 product read 8–17% faster). On the CPU this is the bandwidth that bounds generation (a token reads
 // WeightBytes), on the threads the backend was made with.
 type Stream struct {
 	be     backend.Backend
