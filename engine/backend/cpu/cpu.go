@@ -474,11 +474,6 @@ func (b *Backend) rowsRange(dst []float32, w *weight, x []float32, qx []byte, qs
 		b.rowsLanes(dst, w, x, n, r0, r1)
 		return
 	}
-	if w.f32 != nil && n == 1 {
-		// The whole range at once: the kernel reads it as streams from both halves.
-		kernels.MatVecLanes(dst[r0:r1], w.f32[r0*cols:r1*cols], x)
-		return
-	}
 	var scratch []float32
 	if w.f32 == nil {
 		sp := f32Pool.Get().(*[]float32)
