@@ -39,8 +39,9 @@ const StreamBytes = 128 << 20
 // every byte read once, and the faster of the two. Both read two streams far apart (rows, resp.
 // packed groups, from both halves), which this machine's cores read faster than one, but their
 // loops differ, so the faster one is the better estimate of what memory allows (with the float
-// rows read one after the other, the Q8_0 product read 8–17% faster). On the CPU this is the bandwidth that bounds generation (a token reads
-// WeightBytes), on the threads the backend was made with.
+// rows read one after the other, the Q8_0 product read 8–17% faster). On the CPU this is the
+// bandwidth that bounds generation (a token reads WeightBytes), on the threads the backend was
+// made with.
 type Stream struct {
 	be     backend.Backend
 	w      [2]backend.Weight // F32, Q8_0
