@@ -228,45 +228,75 @@ func offset8(y archsimd.Int8x32, ones8 archsimd.Uint8x32, ones archsimd.Int16x16
 	return u.ConcatPermute128Scalars(0, 2, u).Add(u.ConcatPermute128Scalars(1, 3, u)).ShiftAllLeft(3)
 }
 
-// vecDotRowsPackedQ4_0 reads two groups at a time as vecDotRowsPackedQ8_0 does (halves).
+// q4Act is one block's activations as vecDotRowsPackedQ4_0 uses them, prepared once a call:
+// the low and high sixteen in both halves (ylo, yhi of nibPair), 8·Σy (offset8) and the scale.
+type q4Act struct {
+	lo, hi [32]int8
+	off    [8]int32
+	dy     [8]uint32
+}
+
+// q4ActBlocks is how many blocks' activations vecDotRowsPackedQ4_0 prepares at a time.
+const q4ActBlocks = 64
+
+// vecDotRowsPackedQ4_0 reads two groups at a time as vecDotRowsPackedQ8_0 does (halves). The
+// activations' vectors are prepared once for all groups (q4Act; up to q4ActBlocks blocks at a
+// time, the groups' sums kept in dst in between), not once a block for every two groups.
 func vecDotRowsPackedQ4_0(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {
 	nb := p.nb
 	ones := archsimd.BroadcastInt16x16(1)
 	ones8 := archsimd.BroadcastUint8x32(1)
 	mask := archsimd.BroadcastUint8x32(0x0f)
 	order := archsimd.LoadUint32x8Array(&rowOrder)
-	sc := as[:nb]
+	var pre [q4ActBlocks]q4Act
 	half, _, _ := halves(g0, g1, 0)
-	for i := 0; i < half; i++ {
-		_, ga, gb := halves(g0, g1, i)
-		// Slices walk a block at a time (see vecDotRowsPackedQ8_0x2).
-		qa, qb := p.q[ga*nb*128:][:nb*128], p.q[gb*nb*128:][:nb*128]
-		da, db := p.d[ga*nb*8:][:nb*8], p.d[gb*nb*8:][:nb*8]
-		a := act
-		sa, sb := archsimd.Float32x8{}, archsimd.Float32x8{}
-		for b := 0; b < nb; b++ {
-			x := (*[q8_0Bytes]byte)(a)
-			dy := archsimd.BroadcastUint32x8(sc[b]).AsFloat32x8()
-			y := archsimd.LoadUint8x32Array((*[32]uint8)(x[2:])).AsInt8x32()
-			ylo, yhi := y.ConcatPermute128Scalars(0, 0, y), y.ConcatPermute128Scalars(1, 1, y)
-			off := offset8(y, ones8, ones)
-			// s = Σ (q−8)·y = Σ q·y − 8·Σ y, rows back in order from nibPairs' order.
-			blk := (*[128]byte)(qa)
-			u := sum4(pairSums(nibPair(blk, 0, ylo, yhi, mask, ones), nibPair(blk, 1, ylo, yhi, mask, ones)),
-				pairSums(nibPair(blk, 2, ylo, yhi, mask, ones), nibPair(blk, 3, ylo, yhi, mask, ones)))
-			s := u.Permute(order).Sub(off)
-			dx := archsimd.LoadUint32x8Array((*[8]uint32)(da)).AsFloat32x8()
-			sa = sa.Add(s.ConvertToFloat32().Mul(dx).Mul(dy))
-			blk = (*[128]byte)(qb)
-			u = sum4(pairSums(nibPair(blk, 0, ylo, yhi, mask, ones), nibPair(blk, 1, ylo, yhi, mask, ones)),
-				pairSums(nibPair(blk, 2, ylo, yhi, mask, ones), nibPair(blk, 3, ylo, yhi, mask, ones)))
-			s = u.Permute(order).Sub(off)
-			dx = archsimd.LoadUint32x8Array((*[8]uint32)(db)).AsFloat32x8()
-			sb = sb.Add(s.ConvertToFloat32().Mul(dx).Mul(dy))
-			qa, qb, da, db, a = qa[128:], qb[128:], da[8:], db[8:], a[q8_0Bytes:]
+	for c0 := 0; c0 < nb; c0 += q4ActBlocks {
+		n := min(nb-c0, q4ActBlocks)
+		ys := pre[:n]
+		a := act[c0*q8_0Bytes:]
+		for b := range ys {
+			y := archsimd.LoadUint8x32Array((*[32]uint8)((*[q8_0Bytes]byte)(a)[2:])).AsInt8x32()
+			y.ConcatPermute128Scalars(0, 0, y).StoreArray(&ys[b].lo)
+			y.ConcatPermute128Scalars(1, 1, y).StoreArray(&ys[b].hi)
+			offset8(y, ones8, ones).StoreArray(&ys[b].off)
+			archsimd.BroadcastUint32x8(as[c0+b]).StoreArray(&ys[b].dy)
+			a = a[q8_0Bytes:]
 		}
-		sa.StoreArray((*[8]float32)(dst[(ga-g0)*8:]))
-		sb.StoreArray((*[8]float32)(dst[(gb-g0)*8:]))
+		for i := 0; i < half; i++ {
+			_, ga, gb := halves(g0, g1, i)
+			// Slices walk a block at a time (see vecDotRowsPackedQ8_0x2).
+			qa, qb := p.q[(ga*nb+c0)*128:][:n*128], p.q[(gb*nb+c0)*128:][:n*128]
+			da, db := p.d[(ga*nb+c0)*8:][:n*8], p.d[(gb*nb+c0)*8:][:n*8]
+			oa, ob := (*[8]float32)(dst[(ga-g0)*8:]), (*[8]float32)(dst[(gb-g0)*8:])
+			sa, sb := archsimd.Float32x8{}, archsimd.Float32x8{}
+			if c0 > 0 { // the sums of the blocks before
+				sa, sb = archsimd.LoadFloat32x8Array(oa), archsimd.LoadFloat32x8Array(ob)
+			}
+			for b := range ys {
+				e := &ys[b]
+				ylo, yhi := archsimd.LoadInt8x32Array(&e.lo), archsimd.LoadInt8x32Array(&e.hi)
+				off := archsimd.LoadInt32x8Array(&e.off)
+				dy := archsimd.LoadUint32x8Array(&e.dy).AsFloat32x8()
+				// s = Σ (q−8)·y = Σ q·y − 8·Σ y, rows back in order from nibPairs' order.
+				blk := (*[128]byte)(qa)
+				u := sum4(pairSums(nibPair(blk, 0, ylo, yhi, mask, ones), nibPair(blk, 1, ylo, yhi, mask, ones)),
+					pairSums(nibPair(blk, 2, ylo, yhi, mask, ones), nibPair(blk, 3, ylo, yhi, mask, ones)))
+				s := u.Permute(order).Sub(off)
+				dx := archsimd.LoadUint32x8Array((*[8]uint32)(da)).AsFloat32x8()
+				sa = sa.Add(s.ConvertToFloat32().Mul(dx).Mul(dy))
+				blk = (*[128]byte)(qb)
+				u = sum4(pairSums(nibPair(blk, 0, ylo, yhi, mask, ones), nibPair(blk, 1, ylo, yhi, mask, ones)),
+					pairSums(nibPair(blk, 2, ylo, yhi, mask, ones), nibPair(blk, 3, ylo, yhi, mask, ones)))
+				s = u.Permute(order).Sub(off)
+				dx = archsimd.LoadUint32x8Array((*[8]uint32)(db)).AsFloat32x8()
+				sb = sb.Add(s.ConvertToFloat32().Mul(dx).Mul(dy))
+				qa, qb, da, db = qa[128:], qb[128:], da[8:], db[8:]
+			}
+			sa.StoreArray(oa)
+			if ga+half <= g1-1 { // else gb is the range's last group again: its sums are stored
+				sb.StoreArray(ob)
+			}
+		}
 	}
 }
 

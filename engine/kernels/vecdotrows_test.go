@@ -40,7 +40,7 @@ func checkVecDotRows(t *testing.T, typ quant.Type, w, act []byte, rows, n int) {
 func TestVecDotRowsMatchesVecDot(t *testing.T) {
 	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
 		for _, n := range []int{32, 288, 768, 2112} {
-			for _, rows := range []int{1, 7, 8, 9, 16, 19} {
+			for _, rows := range []int{1, 7, 8, 9, 16, 19, 40} { // 40: five groups, an odd number
 				t.Run(fmt.Sprintf("%s/n=%d/rows=%d", typ, n, rows), func(t *testing.T) {
 					w := randomRow(uint64(n*37+rows), rows*n/32, qBlockBytes(typ))
 					checkVecDotRows(t, typ, w, activations(uint64(n+rows), n), rows, n)
