@@ -15,9 +15,9 @@ func matVecLanesSIMD(dst, w, x []float32) int {
 	c := len(x)
 	w = w[:len(dst)*c]
 	var q [2][4]float32
-	half, _, _ := halves(0, len(dst), 0)
+	half := halves(0, len(dst))
 	for i := 0; i < half; i++ {
-		_, ra, rb := halves(0, len(dst), i)
+		ra, rb := halfPair(0, len(dst), half, i)
 		// The rows and x walk 32 values at a time (one length comparison each; indexing by i
 		// cost a bounds check per load).
 		rowA, rowB, xs := w[ra*c:][:c], w[rb*c:][:c], x

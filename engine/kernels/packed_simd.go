@@ -46,20 +46,20 @@ func vecDotRowsPackedSIMD(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 // caches 35, 35 and 32 GB/s); decoding s110m Q8_0 on one thread 95–109 tok/s with one stream,
 // 120–126 with two, 121–123 with four.
 //
-// halves returns the groups of step i: ga in the first half and gb in the second, or the
+// halves is the number of steps that walk groups g0 … g1−1 two at a time, one from each half;
+// halfPair returns the groups of step i: ga in the first half and gb in the second, or the
 // range's last group again when the range is odd (computed twice, the same sums).
-func halves(g0, g1, i int) (half, ga, gb int) {
-	half = (g1 - g0 + 1) / 2
-	return half, g0 + i, min(g0+i+half, g1-1)
-}
+func halves(g0, g1 int) int { return (g1 - g0 + 1) / 2 }
+
+func halfPair(g0, g1, half, i int) (ga, gb int) { return g0 + i, min(g0+i+half, g1-1) }
 
 func vecDotRowsPackedQ8_0(p *Packed, dst []float32, g0, g1 int, act []byte, as []uint32) {
 	nb := p.nb
 	ones := archsimd.BroadcastInt16x16(1)
 	sc := as[:nb]
-	half, _, _ := halves(g0, g1, 0)
+	half := halves(g0, g1)
 	for i := 0; i < half; i++ {
-		_, ga, gb := halves(g0, g1, i)
+		ga, gb := halfPair(g0, g1, half, i)
 		// Slices walk a block at a time (see vecDotRowsPackedQ8_0x2).
 		qa, qb := p.q[ga*nb*256:][:nb*256], p.q[gb*nb*256:][:nb*256]
 		da, db := p.d[ga*nb*8:][:nb*8], p.d[gb*nb*8:][:nb*8]
@@ -249,7 +249,7 @@ func vecDotRowsPackedQ4_0(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 	mask := archsimd.BroadcastUint8x32(0x0f)
 	order := archsimd.LoadUint32x8Array(&rowOrder)
 	var pre [q4ActBlocks]q4Act
-	half, _, _ := halves(g0, g1, 0)
+	half := halves(g0, g1)
 	for c0 := 0; c0 < nb; c0 += q4ActBlocks {
 		n := min(nb-c0, q4ActBlocks)
 		ys := pre[:n]
@@ -263,7 +263,7 @@ func vecDotRowsPackedQ4_0(p *Packed, dst []float32, g0, g1 int, act []byte, as [
 			a = a[q8_0Bytes:]
 		}
 		for i := 0; i < half; i++ {
-			_, ga, gb := halves(g0, g1, i)
+			ga, gb := halfPair(g0, g1, half, i)
 			// Slices walk a block at a time (see vecDotRowsPackedQ8_0x2).
 			qa, qb := p.q[(ga*nb+c0)*128:][:n*128], p.q[(gb*nb+c0)*128:][:n*128]
 			da, db := p.d[(ga*nb+c0)*8:][:n*8], p.d[(gb*nb+c0)*8:][:n*8]

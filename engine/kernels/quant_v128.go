@@ -92,7 +92,7 @@ func dequantQ4_0SIMD(dst []float32, src []byte, nb int) {
 
 // halvesSIMD decodes binary16 (bf false) or bfloat16 (bf true) values of src into dst, four
 // at a time while sixteen bytes remain to load, and returns how many: the bits of
-// quant.F16ToF32 and quant.BF16ToF32 (f16Lanes4 as the 256-bit f16Lanes).
+// quant.F16ToF32 and quant.BF16ToF32 (the 256-bit halvesSIMD's operations, on four lanes).
 func halvesSIMD(dst []float32, src []byte, bf bool) int {
 	abs, sign := archsimd.BroadcastInt32x4(0x7fff), archsimd.BroadcastInt32x4(0x8000)
 	expMask, bias := archsimd.BroadcastInt32x4(0x1f<<23), archsimd.BroadcastInt32x4((127-15)<<23)
