@@ -4,5 +4,8 @@
 // caller that knows how many positions a run needs reserves them up front (Cache.Reserve): the
 // storage is then allocated once at that size instead of doubling past it.
 //
-// Imports: the standard library only.
+// Values are stored as float32 (what was computed) or as binary16 (Type F16: half the memory
+// and half the bytes attention reads, as llama.cpp's default cache).
+//
+// Imports: engine/quant (binary16 conversions) and the standard library.
 package kvcache
