@@ -191,3 +191,6 @@ func tile22(w, x0, x1 []float32, c int) [4]float32 {
 
 // laneMulAdd is x·y + acc with one rounding, as the plain loops' FMA32 (attention_v128.go).
 func laneMulAdd(x, y, acc archsimd.Float32x4) archsimd.Float32x4 { return x.MulAdd(y, acc) }
+
+// extendHi4 sign-extends the upper four values of x to 32 bits.
+func extendHi4(x archsimd.Int16x8) archsimd.Int32x4 { return x.HiToLo().ExtendLo4ToInt32() }

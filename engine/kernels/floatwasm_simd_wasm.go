@@ -195,3 +195,6 @@ func softmaxChunksV128(x []float32, n int, maxv float32) float64 {
 	}
 	return sum
 }
+
+// extendHi4 sign-extends the upper four values of x to 32 bits.
+func extendHi4(x archsimd.Int16x8) archsimd.Int32x4 { return x.ExtendHi4ToInt32() }

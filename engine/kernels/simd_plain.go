@@ -31,3 +31,13 @@ func kquantsSIMD(t quant.Type) bool                     { return false }
 func dequantKSIMD(t quant.Type, dst []float32, src []byte, nb int) { panic("kernels: no SIMD") }
 
 func matVecLanesSIMD(dst, w, x []float32) int { return 0 }
+
+func halfScoresSIMD(p, q []float32, k []uint16, stride, off int, scale float32) bool {
+	panic("kernels: no vector kernels here")
+}
+
+func halfValuesSIMD(out, p []float32, v []uint16, stride, off int) {
+	panic("kernels: no vector kernels here")
+}
+
+func widenHalvesSIMD(dst []float32, src []uint16) int { return 0 }
