@@ -18,6 +18,7 @@ import (
 	"golang.org/x/image/font/opentype"
 
 	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/engine/trace"
 	"github.com/attnscope/attnscope/internal/webapp"
 	"github.com/attnscope/attnscope/viz/paint"
@@ -465,6 +466,18 @@ func (a *app) run(text, opts js.Value) (any, error) {
 	}
 	o = webapp.RunOptions{MaxTokens: int(maxTok), Temperature: float32(temp), TopK: int(topK), TopP: float32(topP), Seed: uint64(seed),
 		SliceBudget: sliceBudget}
+	if opts.Type() == js.TypeObject {
+		if kv := opts.Get("kvCache"); !kv.IsUndefined() && !kv.IsNull() {
+			if kv.Type() != js.TypeString {
+				return nil, errors.New("kvCache must be 'f32' or 'f16'")
+			}
+			t, err := kvcache.ParseType(kv.String())
+			if err != nil {
+				return nil, err
+			}
+			o.KVType = t
+		}
+	}
 	var onToken js.Value
 	if opts.Type() == js.TypeObject {
 		onToken = opts.Get("onToken")

@@ -6,6 +6,7 @@ import (
 	"github.com/attnscope/attnscope/engine/backend/cpu"
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/kernels"
+	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/internal/benchrun"
 )
 
@@ -65,7 +66,7 @@ func measure(l *infer.Loaded, s settings) (result, error) {
 		first = 1
 	}
 	for r := first; r <= s.runs; r++ {
-		p, g, err := benchrun.Run(m, cfg.NCtx, prompt, s.genTokens)
+		p, g, err := benchrun.Run(m, cfg.NCtx, kvcache.F32, prompt, s.genTokens)
 		if err != nil {
 			return result{}, err
 		}

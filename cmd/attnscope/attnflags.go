@@ -151,5 +151,5 @@ func f32m(x [][]float32) [][]f32 {
 // limitMemory holds the garbage collector to the weights, the session's KV cache at its full
 // context and infer.HeapRoom (infer.HeapLimit), unless GOMEMLIMIT sets a limit.
 func limitMemory(l *infer.Loaded, s *infer.Session) {
-	infer.LimitHeap(l.HeapLimit(s.Cache.Capacity()))
+	infer.LimitHeap(l.HeapLimit(s.Cache.Capacity(), s.Cache.Type()))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/attnscope/attnscope/engine/backend/cuda"
 	"github.com/attnscope/attnscope/engine/infer"
 	"github.com/attnscope/attnscope/engine/kernels"
+	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/internal/benchrun"
 )
 
@@ -34,6 +35,7 @@ type benchResult struct {
 	SIMD         string  `json:"simd"`             // the vector instructions the kernels use
 	Backend      string  `json:"backend"`          // where the model ran: cpu or cuda
 	Device       string  `json:"device,omitempty"` // the GPU's name on cuda
+	KVType       string  `json:"kv_type"`          // how the KV cache stored keys and values: f32 or f16
 	// With --bandwidth (CPU only): the bytes of weights a generated token reads, this machine's
 	// read bandwidth on the same threads (median of the faster of a 128 MiB F32 and a 128 MiB
 	// Q8_0 product after each run), the generation rate that bandwidth allows, and tg as a
@@ -98,7 +100,7 @@ func cmdBench(args []string, stdout io.Writer) error {
 
 	var pp, tg []float64
 	for r := 0; r <= *runs; r++ { // run 0 warms up
-		p, g, err := benchrun.Run(m, nCtx, prompt, *genTokens)
+		p, g, err := benchrun.Run(m, nCtx, mf.kv, prompt, *genTokens)
 		if err != nil {
 			return err
 		}
@@ -107,9 +109,9 @@ func cmdBench(args []string, stdout io.Writer) error {
 		}
 	}
 	res := benchResult{PPTokS: benchrun.Median(pp), TGTokS: benchrun.Median(tg), Threads: mf.threads, PeakRSSBytes: peakRSS(),
-		Model: mf.model, PromptTokens: *promptTokens, GenTokens: *genTokens, Runs: *runs, Compute: mf.compute, SIMD: kernels.SIMD(), Backend: m.Backend().Name()}
+		Model: mf.model, PromptTokens: *promptTokens, GenTokens: *genTokens, Runs: *runs, Compute: mf.compute, SIMD: kernels.SIMD(), Backend: m.Backend().Name(), KVType: mf.kv.String()}
 	if *bandwidth {
-		if err := benchBandwidth(&res, l, nCtx, prompt, *runs); err != nil {
+		if err := benchBandwidth(&res, l, nCtx, mf.kv, prompt, *runs); err != nil {
 			return err
 		}
 	}
@@ -119,8 +121,8 @@ func cmdBench(args []string, stdout io.Writer) error {
 	if mf.json {
 		return writeJSON(stdout, res)
 	}
-	fmt.Fprintf(stdout, "%s: pp%d %.1f tok/s, tg%d %.1f tok/s, %d threads, compute %s, simd %s, peak RSS %.1f MiB (median of %d runs)\n",
-		mf.model, *promptTokens, res.PPTokS, *genTokens, res.TGTokS, res.Threads, res.Compute, res.SIMD, float64(res.PeakRSSBytes)/(1<<20), *runs)
+	fmt.Fprintf(stdout, "%s: pp%d %.1f tok/s, tg%d %.1f tok/s, %d threads, compute %s, simd %s, KV cache %s, peak RSS %.1f MiB (median of %d runs)\n",
+		mf.model, *promptTokens, res.PPTokS, *genTokens, res.TGTokS, res.Threads, res.Compute, res.SIMD, res.KVType, float64(res.PeakRSSBytes)/(1<<20), *runs)
 	if *bandwidth {
 		fmt.Fprintf(stdout, "bandwidth: a token reads %.1f MB of weights; reads stream at %.2f GB/s, which allows %.1f tok/s; tg %.1f tok/s is %.0f%% of that\n",
 			float64(res.WeightBytes)/1e6, res.StreamGBs, res.BoundTokS, res.TGTokS, 100*res.OfBound)
@@ -132,7 +134,7 @@ func cmdBench(args []string, stdout io.Writer) error {
 // runs, each followed by benchrun.Stream's products, side by side so that both see the same
 // machine, and sets res's bandwidth fields from their medians (and res.TGTokS from these
 // runs). The matrices are made after res.PeakRSSBytes was read.
-func benchBandwidth(res *benchResult, l *infer.Loaded, nCtx int, prompt []int32, runs int) error {
+func benchBandwidth(res *benchResult, l *infer.Loaded, nCtx int, kv kvcache.Type, prompt []int32, runs int) error {
 	m := l.Model
 	s, err := benchrun.NewStream(m.Backend())
 	if err != nil {
@@ -141,7 +143,7 @@ func benchBandwidth(res *benchResult, l *infer.Loaded, nCtx int, prompt []int32,
 	s.GBs() // the matrices' pages, touched once
 	var tg, gbs []float64
 	for r := 0; r < runs; r++ {
-		_, g, err := benchrun.Run(m, nCtx, prompt, res.GenTokens)
+		_, g, err := benchrun.Run(m, nCtx, kv, prompt, res.GenTokens)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/attnscope/attnscope/engine/backend/cpu"
 	"github.com/attnscope/attnscope/engine/backend/cuda"
 	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/kvcache"
 )
 
 // modelFlags are the flags every model command takes.
@@ -19,6 +20,8 @@ type modelFlags struct {
 	compute, gpuAttention  string
 	threads, ctx           int
 	json                   bool
+	kvType                 string
+	kv                     kvcache.Type
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet, prompt bool) {
@@ -31,6 +34,7 @@ func (m *modelFlags) register(fs *flag.FlagSet, prompt bool) {
 	fs.StringVar(&m.gpuAttention, "gpu-attention", "f32", "attention on the GPU: f32, or f16 (the tensor cores: inputs rounded to f16, sums in float32, as PyTorch's F16 attention; heads of 64 or 128 values, 16 or more tokens at once)")
 	fs.IntVar(&m.threads, "threads", 0, "worker threads (0: all cores)")
 	fs.IntVar(&m.ctx, "ctx", 0, "context size in tokens (0: the model's)")
+	fs.StringVar(&m.kvType, "kv-type", "f32", "KV cache values: f32 (what was computed; llama.cpp's attention to the bit with --compute ggml) or f16 (half the memory and half the bytes a generated token's attention reads, as llama.cpp's default cache)")
 	fs.BoolVar(&m.json, "json", false, "print JSON")
 }
 
@@ -44,6 +48,11 @@ func (m *modelFlags) check(fs *flag.FlagSet, prompt bool) error {
 	if m.threads < 0 || m.ctx < 0 {
 		return fmt.Errorf("--threads and --ctx must not be negative")
 	}
+	kv, err := kvcache.ParseType(m.kvType)
+	if err != nil {
+		return fmt.Errorf("--kv-type: %w", err)
+	}
+	m.kv = kv
 	return nil
 }
 

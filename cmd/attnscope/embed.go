@@ -20,7 +20,7 @@ func cmdEmbed(args []string, stdout io.Writer) error {
 	if cfg.Causal {
 		return fmt.Errorf("%s is a causal %s model, not an encoder: use run or trace", mf.model, cfg.Arch)
 	}
-	s := l.NewSession(infer.Options{Context: mf.ctx})
+	s := l.NewSession(infer.Options{Context: mf.ctx, KVType: mf.kv})
 	ids, hidden, pooled, err := s.Embed(mf.prompt)
 	if err != nil {
 		return err

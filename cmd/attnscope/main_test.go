@@ -173,6 +173,44 @@ func TestRunMatchesReference(t *testing.T) {
 	}
 }
 
+// --kv-type f16 keeps the KV cache in binary16: the trace's KV steps hold half the bytes of a
+// float32 cache's for the same tokens, and generation runs on it.
+func TestKVTypeFlag(t *testing.T) {
+	model := shareddata.Model(t, "stories260K.gguf")
+	prompt := "Once upon a time, there was a little girl named Lily."
+	var traces [2]struct {
+		Steps []struct {
+			KV struct {
+				Tokens int     `json:"tokens"`
+				Bytes  []int64 `json:"bytes_per_layer"`
+			} `json:"kv"`
+		} `json:"steps"`
+	}
+	for i, kv := range []string{"f32", "f16"} {
+		cliJSON(t, &traces[i], "trace", "--model", model, "--prompt", prompt, "--kv-type", kv, "--json")
+	}
+	f32, f16 := traces[0].Steps, traces[1].Steps
+	if len(f32) == 0 || len(f16) != len(f32) {
+		t.Fatalf("steps: %d with f32, %d with f16", len(f32), len(f16))
+	}
+	a, b := f32[len(f32)-1].KV, f16[len(f16)-1].KV
+	if a.Tokens == 0 || a.Tokens != b.Tokens || len(a.Bytes) == 0 || len(a.Bytes) != len(b.Bytes) {
+		t.Fatalf("KV steps differ in shape: %+v against %+v", a, b)
+	}
+	for l := range a.Bytes {
+		if a.Bytes[l] == 0 || b.Bytes[l]*2 != a.Bytes[l] {
+			t.Errorf("layer %d: %d bytes with f16, %d with f32", l, b.Bytes[l], a.Bytes[l])
+		}
+	}
+	var run struct {
+		Generated []int32 `json:"generated"`
+	}
+	cliJSON(t, &run, "run", "--model", model, "--prompt", prompt, "--max-tokens", "8", "--temperature", "0", "--kv-type", "f16", "--json")
+	if len(run.Generated) == 0 {
+		t.Error("run --kv-type f16 generated nothing")
+	}
+}
+
 func equal(a, b []int32) bool {
 	if len(a) != len(b) {
 		return false
@@ -210,6 +248,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"run", "--model", shareddata.Model(t, "stories260K.gguf"), "--prompt", "x", "--backend", "tpu"}, 1, "unknown backend"},
 		{[]string{"run", "--model", shareddata.Model(t, "stories260K.gguf"), "--prompt", "x", "--gpu-attention", "f8"}, 1, "f32 or f16"},
 		{[]string{"run", "--model", shareddata.Model(t, "stories260K.gguf"), "--prompt", "x", "--backend", "cpu", "--gpu-attention", "f16"}, 1, "only on the GPU"},
+		{[]string{"trace", "--model", shareddata.Model(t, "stories260K.gguf"), "--prompt", "x", "--kv-type", "q8_0"}, 1, "want f32 or f16"},
 	} {
 		out, code := cli(t, c.args...)
 		if code != c.code || !strings.Contains(out, c.msg) {

@@ -67,6 +67,7 @@ func cmdRender(args []string, stdout io.Writer) error {
 	if err := mf.check(fs, true); err != nil {
 		return err
 	}
+	opts.KVType = mf.kv
 	if err := need(fs, "o", rf.out); err != nil {
 		return err
 	}

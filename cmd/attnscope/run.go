@@ -39,6 +39,7 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if err := mf.check(fs, true); err != nil {
 		return err
 	}
+	opts.KVType = mf.kv
 	if *topLogits < 0 {
 		return fmt.Errorf("--topk-logits must not be negative")
 	}

@@ -254,6 +254,30 @@ func TestBrowserApp(t *testing.T) {
 		t.Errorf("stop: stopped=%v after %d tokens", stopped.Stopped, len(stopped.Generated))
 	}
 
+	// kvCache 'f16': the same run with half the KV bytes; an unknown type is refused.
+	var kv struct {
+		F32, F16 struct {
+			KV struct {
+				Tokens int     `json:"tokens"`
+				Bytes  []int64 `json:"bytes_per_layer"`
+			} `json:"kv"`
+		}
+		Bad string
+	}
+	eval("kvCache", `(async () => {
+		const last = () => { const k = attnscope.trace().kv; return k[k.length - 1]; };
+		await attnscope.run('Once upon a time', {maxTokens: 4, temperature: 0});
+		const f32 = last();
+		await attnscope.run('Once upon a time', {maxTokens: 4, temperature: 0, kvCache: 'f16'});
+		const f16 = last();
+		const bad = await attnscope.run('x', {kvCache: 'q4_0'}).then(() => 'ran', (e) => e.message);
+		return {F32: f32, F16: f16, Bad: bad};
+	})()`, &kv)
+	if kv.F32.KV.Tokens == 0 || kv.F16.KV.Tokens != kv.F32.KV.Tokens || len(kv.F16.KV.Bytes) != len(kv.F32.KV.Bytes) ||
+		len(kv.F32.KV.Bytes) == 0 || 2*kv.F16.KV.Bytes[0] != kv.F32.KV.Bytes[0] || !strings.Contains(kv.Bad, "f32 or f16") {
+		t.Errorf("kvCache: f32 %+v, f16 %+v, unknown type: %q", kv.F32.KV, kv.F16.KV, kv.Bad)
+	}
+
 	var pngLen int
 	eval("exportPNG", `attnscope.exportPNG().then(b => b.type === 'image/png' ? b.size : -1)`, &pngLen)
 	if pngLen < 1000 {

@@ -34,6 +34,7 @@ func cmdTrace(args []string, stdout io.Writer) error {
 	if err := mf.check(fs, true); err != nil {
 		return err
 	}
+	opts.KVType = mf.kv
 	l, err := mf.open()
 	if err != nil {
 		return err
@@ -88,7 +89,11 @@ func printTraceSummary(w io.Writer, t *trace.Trace, cfg *model.Config) error {
 		for _, b := range st.KV.BytesPerLayer {
 			total += b
 		}
-		fmt.Fprintf(w, "KV cache: %d tokens, %s over %d layers (%s per token)\n", st.KV.Tokens, humanBytes(total), cfg.NLayer, humanBytes(cfg.KVBytesPerToken()))
+		perToken := int64(0)
+		if st.KV.Tokens > 0 {
+			perToken = total / int64(st.KV.Tokens)
+		}
+		fmt.Fprintf(w, "KV cache: %d tokens, %s over %d layers (%s per token)\n", st.KV.Tokens, humanBytes(total), cfg.NLayer, humanBytes(perToken))
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package infer
 import (
 	"os"
 	"runtime/debug"
+
+	"github.com/attnscope/attnscope/engine/kvcache"
 )
 
 // Headroom is what a run may use besides the weights and the KV cache; the garbage collector is
@@ -12,12 +14,13 @@ const (
 	HeapRoom = 40 << 20
 )
 
-// HeapLimit is the soft memory limit of a run of l whose KV cache holds kvTokens positions: the
-// weights, the cache and HeapRoom. Without one the collector lets the heap grow to twice what is
+// HeapLimit is the soft memory limit of a run of l whose KV cache holds kvTokens positions of
+// type kv: the weights, the cache and HeapRoom. Without one the collector lets the heap grow to twice what is
 // live before collecting, and the garbage of a long prompt (the KV cache's earlier, smaller
 // arrays, the scores of each chunk) would take as much room as the model itself.
-func (l *Loaded) HeapLimit(kvTokens int) int64 {
-	return l.Model.WeightBytes() + int64(kvTokens)*l.Model.Config().KVBytesPerToken() + HeapRoom
+func (l *Loaded) HeapLimit(kvTokens int, kv kvcache.Type) int64 {
+	perToken := l.Model.Config().KVBytesPerToken() / 4 * int64(kv.Size())
+	return l.Model.WeightBytes() + int64(kvTokens)*perToken + HeapRoom
 }
 
 // LimitHeap makes limit the garbage collector's soft memory limit unless GOMEMLIMIT sets one,

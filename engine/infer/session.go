@@ -29,6 +29,10 @@ const MaxPromptBytes = 1 << 22
 type Options struct {
 	// Context is the most positions the KV cache holds (0: the model's context length).
 	Context int
+	// KVType is how the KV cache stores keys and values: kvcache.F32 (the default: what was
+	// computed, and llama.cpp's attention to the bit in ComputeGGML) or kvcache.F16 (half the
+	// memory, and half the bytes a generated token's attention reads).
+	KVType kvcache.Type
 	// Capture records attention in the trace, as Mode says.
 	Capture bool
 	// Mode is what Capture records (see trace.Capture*): CaptureAuto (the default when Capture
@@ -133,7 +137,7 @@ type Session struct {
 // New starts a session with an empty cache. Invalid options make every Eval fail with the reason.
 func New(m model.Model, tok tokenizer.Tokenizer, opts Options) *Session {
 	cfg := m.Config()
-	s := &Session{M: m, Tok: tok, opts: opts, Cache: model.NewCache(cfg, opts.Context)}
+	s := &Session{M: m, Tok: tok, opts: opts, Cache: model.NewCacheOf(cfg, opts.Context, opts.KVType)}
 	s.Trace = trace.New(trace.Model{Arch: cfg.Arch, Name: cfg.Name, NLayer: cfg.NLayer, NHead: cfg.NHead,
 		NKVHead: cfg.NKVHead, HeadDim: cfg.HeadDim, NEmbd: cfg.NEmbd, NCtx: cfg.NCtx, NVocab: cfg.NVocab, Causal: cfg.Causal},
 		trace.Positional{Scheme: cfg.Positional, RopeDims: ropeDims(cfg), RopeBase: ropeBase(cfg), RopeScale: ropeScale(cfg), MaxPositions: cfg.NCtx})

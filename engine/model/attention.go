@@ -9,6 +9,7 @@ import (
 	"github.com/attnscope/attnscope/engine/backend"
 	"github.com/attnscope/attnscope/engine/kernels"
 	"github.com/attnscope/attnscope/engine/kvcache"
+	"github.com/attnscope/attnscope/engine/quant"
 )
 
 // SelfAttention computes multi-head attention for n new queries at positions pos0 … pos0+n-1
@@ -26,10 +27,17 @@ import (
 // and only where something is captured a second pass (kernels.FlashProbs) recomputes the
 // probabilities tile by tile from each row's maximum and sum, whole rows only for the positions
 // in b.AttnRows. Neither ever holds n×n values. b may be nil (nothing captured, no window).
+//
+// An F16 cache's values are widened head by head into the worker's scratch for both ways,
+// except for a decoded token (one query, no window, every value of the layer finite): it reads
+// the binary16 keys and values themselves (kernels.AttentionRowHalf), half the bytes.
 func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cache, pos0, n int, b *Batch, par Parallel) {
 	a := attnJob{cfg: cfg, layer: layer, out: out, q: q, k: cache.K(layer), v: cache.V(layer),
 		headStride: cache.HeadStride(layer), total: cache.LayerLen(layer), pos0: pos0, n: n,
 		scale: float32(1 / math.Sqrt(float64(cfg.HeadDim)))}
+	if cache.Type() == kvcache.F16 {
+		a.k16, a.v16, a.finite = cache.K16(layer), cache.V16(layer), cache.Finite(layer)
+	}
 	a.mask = kernels.Mask{Causal: cfg.Causal}
 	a.exact = a.total < flashMinKeys
 	if b != nil {
@@ -133,7 +141,9 @@ type attnJob struct {
 	cfg          *Config
 	layer        int
 	out, q, k, v []float32
-	headStride   int // from one KV head's keys to the next one's; a head's keys are headDim apart
+	k16, v16     []uint16 // an F16 cache's keys and values instead of k and v
+	finite       bool     // every binary16 value of k16 and v16 is finite
+	headStride   int      // from one KV head's keys to the next one's; a head's keys are headDim apart
 	total        int
 	pos0, n      int
 	scale        float32
@@ -146,8 +156,10 @@ type attnJob struct {
 }
 
 // scratch is one worker's buffers: probability rows (the exact way, four queries at a time, and
-// whole captured rows) and a bias row, the tiled way's work and per-query statistics.
+// whole captured rows) and a bias row, the tiled way's work and per-query statistics, and a
+// head's keys and values widened from an F16 cache.
 type scratch struct {
+	kw, vw []float32 // (keys, headDim)
 	probs  []float32 // (rowLen, AttentionRowsAtOnce of them for the exact way)
 	bias   []float32 // (rowLen)
 	work   []float32 // (FlashWorkLen)
@@ -207,16 +219,55 @@ func (a *attnJob) wantsRow(pos int) bool {
 	return i < len(a.rows) && a.rows[i] == pos
 }
 
+// kv returns the keys and values query head h reads and the offset of its KV head's first
+// key in them (a head's keys are headDim apart): the cache's storage, or for an F16 cache the
+// head's keys and values widened into sc.
+func (a *attnJob) kv(h int, sc *scratch) (k, v []float32, off int) {
+	cfg := a.cfg
+	off = (h / (cfg.NHead / cfg.NKVHead)) * a.headStride
+	if a.k16 == nil {
+		return a.k, a.v, off
+	}
+	m := a.total * cfg.HeadDim
+	sc.kw, sc.vw = grow(sc.kw, m), grow(sc.vw, m)
+	widen(sc.kw, a.k16[off:off+m], a.finite)
+	widen(sc.vw, a.v16[off:off+m], a.finite)
+	return sc.kw, sc.vw, 0
+}
+
+// widen decodes binary16 bits src into dst: finite ones on the vector kernels, any exactly.
+func widen(dst []float32, src []uint16, finite bool) {
+	if finite {
+		kernels.WidenFiniteHalves(dst, src)
+		return
+	}
+	for i, h := range src {
+		dst[i] = quant.F16ToF32(h)
+	}
+}
+
 // head computes the n query rows of head h.
 func (a *attnJob) head(h int, sc *scratch) {
+	if a.k16 != nil && a.finite && a.n == 1 && a.mask.Window == 0 {
+		// A decoded token reads the binary16 keys and values themselves: half the bytes.
+		cfg := a.cfg
+		hd, nh := cfg.HeadDim, cfg.NHead
+		nKeys := a.keys(a.pos0)
+		probs := sc.probs[:nKeys]
+		kernels.AttentionRowHalf(a.out[h*hd:(h+1)*hd], probs, a.q[h*hd:(h+1)*hd], a.k16, a.v16, nKeys, hd,
+			(h/(nh/cfg.NKVHead))*a.headStride, a.scale)
+		a.deliver(h, a.pos0, probs)
+		return
+	}
+	k, v, off := a.kv(h, sc)
 	if a.exact {
-		a.headExact(h, sc)
+		a.headExact(h, sc, k, v, off)
 		return
 	}
 	cfg := a.cfg
 	hd, nh := cfg.HeadDim, cfg.NHead
-	kh := &kernels.Head{Q: a.q, QStride: nh * hd, QOff: h * hd, K: a.k, V: a.v, KVStride: hd,
-		KVOff: (h / (nh / cfg.NKVHead)) * a.headStride, HeadDim: hd, NKeys: a.total, Pos0: a.pos0, Scale: a.scale, Mask: a.mask}
+	kh := &kernels.Head{Q: a.q, QStride: nh * hd, QOff: h * hd, K: k, V: v, KVStride: hd,
+		KVOff: off, HeadDim: hd, NKeys: a.total, Pos0: a.pos0, Scale: a.scale, Mask: a.mask}
 	kernels.Flash(a.out, kh, a.n, sc.rowMax, sc.rowSum, sc.work)
 	if a.pool == nil && a.sink == nil {
 		return
@@ -252,11 +303,11 @@ func (a *attnJob) head(h int, sc *scratch) {
 // poolPiece is the most keys of one row handed to a pool at once.
 const poolPiece = 256
 
-// headExact computes the n query rows of head h one whole row at a time.
-func (a *attnJob) headExact(h int, sc *scratch) {
+// headExact computes the n query rows of head h one whole row at a time, its keys and values
+// in k and v from off (kv).
+func (a *attnJob) headExact(h int, sc *scratch, k, v []float32, off int) {
 	cfg := a.cfg
 	hd, nh := cfg.HeadDim, cfg.NHead
-	off := (h / (nh / cfg.NKVHead)) * a.headStride
 	negInf := float32(math.Inf(-1))
 	i := 0
 	if a.mask.Window == 0 {
@@ -272,7 +323,7 @@ func (a *attnJob) headExact(h int, sc *scratch) {
 				outs[r] = a.out[((i+r)*nh+h)*hd : ((i+r)*nh+h+1)*hd]
 				probs[r] = sc.probs[r*a.rowLen : r*a.rowLen+nKeys[r]]
 			}
-			kernels.AttentionRows(outs[:], probs[:], qs[:], a.k, a.v, nKeys[:], hd, off, a.scale, cfg.Causal)
+			kernels.AttentionRows(outs[:], probs[:], qs[:], k, v, nKeys[:], hd, off, a.scale, cfg.Causal)
 			for r := range four {
 				a.deliver(h, a.pos0+i+r, probs[r])
 			}
@@ -294,7 +345,7 @@ func (a *attnJob) headExact(h int, sc *scratch) {
 		qi := a.q[(i*nh+h)*hd : (i*nh+h+1)*hd]
 		oi := a.out[(i*nh+h)*hd : (i*nh+h+1)*hd]
 		probs := sc.probs[:nKeys]
-		kernels.AttentionRow(oi, probs, qi, a.k, a.v, nKeys, hd, off, a.scale, bias, cfg.Causal)
+		kernels.AttentionRow(oi, probs, qi, k, v, nKeys, hd, off, a.scale, bias, cfg.Causal)
 		a.deliver(h, pos, probs)
 	}
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -153,4 +154,102 @@ func TestCheckBatchMaskAndRows(t *testing.T) {
 	if err := CheckBatch(cfg, &Batch{Tokens: []int32{1}, Cache: c, Window: 4, Global: []int{0, 15}, AttnRows: []int{0, 3}}); err != nil {
 		t.Error(err)
 	}
+}
+
+// halfPair returns an F16 cache of one layer and a float32 cache holding the same values rounded
+// to binary16, total random positions each (big, when set, is stored in one value of each
+// cache: beyond binary16's range), and queries for the last n positions.
+func halfPair(t *testing.T, cfg *Config, total, n int, big float32) (half, rounded *kvcache.Cache, q []float32) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(5, 6))
+	half = kvcache.NewOf(kvcache.F16, 1, cfg.NKVHead, cfg.HeadDim, total+8)
+	rounded = kvcache.New(1, cfg.NKVHead, cfg.HeadDim, total+8)
+	d := cfg.NKVHead * cfg.HeadDim
+	k, v := make([]float32, total*d), make([]float32, total*d)
+	for i := range k {
+		k[i], v[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	if big != 0 {
+		v[(total/2)*d+3] = big
+	}
+	if err := half.Append(0, k, v); err != nil {
+		t.Fatal(err)
+	}
+	kr, vr := make([]float32, total*d), make([]float32, total*d)
+	half.Positions(0, 0, total, kr, vr)
+	if err := rounded.Append(0, kr, vr); err != nil {
+		t.Fatal(err)
+	}
+	q = make([]float32, n*cfg.NHead*cfg.HeadDim)
+	for i := range q {
+		q[i] = float32(1.5 * r.NormFloat64())
+	}
+	return half, rounded, q
+}
+
+// Attention over an F16 cache is attention over its values widened: the same bits as a float32
+// cache holding them for prompts, windows and tiles (the same kernels on the widened values),
+// and within float32 rounding for a decoded token, which reads the binary16 values itself
+// (AttentionRowHalf) — except where a value is infinite, when it too widens them, to the bit.
+func TestSelfAttentionHalfCache(t *testing.T) {
+	defer func(v int) { flashMinKeys = v }(flashMinKeys)
+	for _, big := range []float32{0, 1e6} {
+		for _, causal := range []bool{true, false} {
+			for _, win := range []int{0, 9} {
+				for _, n := range []int{1, 70} {
+					for _, tiled := range []bool{false, true} {
+						cfg := &Config{NHead: 4, NKVHead: 2, HeadDim: 16, Causal: causal}
+						total := 150
+						half, rounded, q := halfPair(t, cfg, total, n, big)
+						pos0 := total - n
+						flashMinKeys = 1 << 30
+						if tiled {
+							flashMinKeys = 0
+						}
+						run := func(c *kvcache.Cache) ([]float32, *captured) {
+							b := &Batch{Window: win}
+							cp := capture(b, total)
+							b.AttnRows = []int{pos0, total - 1}
+							out := make([]float32, len(q))
+							SelfAttention(cfg, 0, out, q, c, pos0, n, b, ParallelOf(nil))
+							return out, cp
+						}
+						ho, hc := run(half)
+						ro, rc := run(rounded)
+						exact := n > 1 || win > 0 || big != 0
+						tol := 0.0
+						if !exact {
+							tol = 2e-6
+						}
+						name := func() string {
+							return fmt.Sprintf("big=%g causal=%v window=%d n=%d tiled=%v", big, causal, win, n, tiled)
+						}
+						for i := range ho {
+							if !near(ho[i], ro[i], tol) {
+								t.Fatalf("%s: out[%d] F16 cache %g, its values in float32 %g", name(), i, ho[i], ro[i])
+							}
+						}
+						if len(hc.rows) != len(rc.rows) || len(hc.pool) != len(rc.pool) || len(hc.rows) == 0 {
+							t.Fatalf("%s: captured %d rows and %d pooled, against %d and %d", name(), len(hc.rows), len(hc.pool), len(rc.rows), len(rc.pool))
+						}
+						for key, row := range rc.rows {
+							for j := range row {
+								if !near(hc.rows[key][j], row[j], tol) {
+									t.Fatalf("%s: row %v key %d: %g against %g", name(), key, j, hc.rows[key][j], row[j])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// near reports x and y within tol, or the same bits (NaN included) for tol 0.
+func near(x, y float32, tol float64) bool {
+	if tol == 0 {
+		return math.Float32bits(x) == math.Float32bits(y) || x != x && y != y
+	}
+	return math.Abs(float64(x-y)) <= tol
 }

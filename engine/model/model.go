@@ -141,12 +141,15 @@ func CheckBatch(cfg *Config, b *Batch) error {
 	return nil
 }
 
-// NewCache returns a KV cache shaped for cfg holding up to nCtx positions (≤ cfg.NCtx; 0 means cfg.NCtx).
-func NewCache(cfg *Config, nCtx int) *kvcache.Cache {
+// NewCache returns a float32 KV cache shaped for cfg holding up to nCtx positions (≤ cfg.NCtx; 0 means cfg.NCtx).
+func NewCache(cfg *Config, nCtx int) *kvcache.Cache { return NewCacheOf(cfg, nCtx, kvcache.F32) }
+
+// NewCacheOf is NewCache storing values of type typ.
+func NewCacheOf(cfg *Config, nCtx int, typ kvcache.Type) *kvcache.Cache {
 	if nCtx <= 0 || nCtx > cfg.NCtx {
 		nCtx = cfg.NCtx
 	}
-	return kvcache.New(cfg.NLayer, cfg.NKVHead, cfg.HeadDim, nCtx)
+	return kvcache.NewOf(typ, cfg.NLayer, cfg.NKVHead, cfg.HeadDim, nCtx)
 }
 
 // prevOr is x[i-1], or -1 for i = 0.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/engine/model"
 )
 
@@ -33,10 +34,10 @@ func Prompt(l *infer.Loaded, n int) ([]int32, error) {
 	}
 }
 
-// Run evaluates the prompt in one batch on an empty cache of nCtx positions, then generates gen
-// tokens greedily one by one, and returns both rates in tokens/s.
-func Run(m model.Model, nCtx int, prompt []int32, gen int) (pp, tg float64, err error) {
-	cache := model.NewCache(m.Config(), nCtx)
+// Run evaluates the prompt in one batch on an empty cache of nCtx positions storing values of
+// type kv, then generates gen tokens greedily one by one, and returns both rates in tokens/s.
+func Run(m model.Model, nCtx int, kv kvcache.Type, prompt []int32, gen int) (pp, tg float64, err error) {
+	cache := model.NewCacheOf(m.Config(), nCtx, kv)
 	b := &model.Batch{Tokens: prompt, Cache: cache}
 	start := time.Now()
 	if err := m.Eval(b); err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/engine/quant"
 	"github.com/attnscope/attnscope/engine/synth"
 	"github.com/attnscope/attnscope/engine/trace"
@@ -97,7 +98,7 @@ func TestLongRunPoolsFromTheStart(t *testing.T) {
 	if sess.Trace.Capture != trace.CapturePooled || len(sess.Trace.Pooled) != 64 {
 		t.Errorf("capture %q, %d layers pooled", sess.Trace.Capture, len(sess.Trace.Pooled))
 	}
-	if want := l.HeapLimit(len(ids)); os.Getenv("GOMEMLIMIT") == "" && limit != want {
+	if want := l.HeapLimit(len(ids), kvcache.F32); os.Getenv("GOMEMLIMIT") == "" && limit != want {
 		t.Errorf("memory limit during the run %d, want %d", limit, want)
 	}
 	if after := debug.SetMemoryLimit(-1); after != before {

@@ -18,6 +18,7 @@ import (
 	"github.com/attnscope/attnscope/engine/backend/cpu"
 	"github.com/attnscope/attnscope/engine/gguf"
 	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/engine/quant"
 	"github.com/attnscope/attnscope/engine/tokenizer"
 	"github.com/attnscope/attnscope/engine/trace"
@@ -162,6 +163,8 @@ type RunOptions struct {
 	// pooled), and PoolCells the most cells a pooled map has along an axis (0: the engine's).
 	Capture   string `json:"-"`
 	PoolCells int    `json:"-"`
+	// KVType is how the KV cache stores keys and values (kvcache.F32 by default; F16 halves it).
+	KVType kvcache.Type `json:"-"`
 }
 
 // RunResult is what a run returns to the page.
@@ -209,7 +212,7 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	if yield == nil {
 		yield = func(*infer.Session) error { return nil }
 	}
-	s := l.NewSession(infer.Options{Capture: true, Mode: o.Capture, PoolCells: o.PoolCells})
+	s := l.NewSession(infer.Options{Capture: true, Mode: o.Capture, PoolCells: o.PoolCells, KVType: o.KVType})
 	ids, toks, err := s.Tokenize(text, true)
 	if err != nil {
 		return nil, nil, err
@@ -230,11 +233,11 @@ func Run(ctx context.Context, l *infer.Loaded, text string, o RunOptions, yield 
 	// The prompt runs a few tokens at a time, so auto capture would hold exact rows until they
 	// pass its bound and only then pool them: a run known to pass it pools from the start.
 	if o.Capture == "" && n > s.AutoExactTokens() {
-		s = l.NewSession(infer.Options{Capture: true, Mode: trace.CapturePooled, PoolCells: o.PoolCells})
+		s = l.NewSession(infer.Options{Capture: true, Mode: trace.CapturePooled, PoolCells: o.PoolCells, KVType: o.KVType})
 	}
 	// The collector is held to the weights, this run's K and V and infer.HeapRoom. In the browser
 	// the heap is wasm memory, which never shrinks: what the heap reaches once stays taken.
-	defer debug.SetMemoryLimit(infer.LimitHeap(l.HeapLimit(n)))
+	defer debug.SetMemoryLimit(infer.LimitHeap(l.HeapLimit(n, s.Cache.Type())))
 	if err := s.Expect(n); err != nil { // K, V and pooled maps sized once for the run
 		return nil, nil, err
 	}

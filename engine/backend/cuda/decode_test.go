@@ -11,6 +11,7 @@ import (
 
 	"github.com/attnscope/attnscope/engine/backend"
 	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/engine/quant"
 	"github.com/attnscope/attnscope/engine/synth"
 	"github.com/attnscope/attnscope/internal/benchrun"
@@ -149,7 +150,7 @@ func BenchmarkDecode(b *testing.B) {
 			var tg float64
 			for b.Loop() {
 				// A run with prefill; only generation is timed by benchrun.
-				_, g, err := benchrun.Run(m.Model, 1024, prompt, gen)
+				_, g, err := benchrun.Run(m.Model, 1024, kvcache.F32, prompt, gen)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -160,7 +161,7 @@ func BenchmarkDecode(b *testing.B) {
 				}
 				td.do = 0
 				start := time.Now()
-				if _, _, err := benchrun.Run(m.Model, 1024, prompt[:1], gen); err != nil {
+				if _, _, err := benchrun.Run(m.Model, 1024, kvcache.F32, prompt[:1], gen); err != nil {
 					b.Fatal(err)
 				}
 				total := time.Since(start)
