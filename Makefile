@@ -84,7 +84,8 @@ bench-peers: build
 # build npm's node-llama-cpp ships prebuilt, fetched into .build) on the same files, one model
 # at a time; BENCH_PRESETS, BENCH_TYPES (default s15m s110m, f32 q8_0 q4_0), BENCH_THREADS
 # (default 1 2), BENCH_RUNS (default 3), BENCH_ROUNDS (default 1: rounds of the three in turn,
-# each one's best kept). See scripts/bench-native-peer.sh.
+# each one's best kept), BENCH_KV (our KV cache, default f16 as llama.cpp's). See
+# scripts/bench-native-peer.sh.
 bench-native-peer: build
 	GO=$(GO) BIN=$(BIN) scripts/bench-native-peer.sh
 

@@ -7,6 +7,7 @@
 #   Threads: BENCH_THREADS ("1 2"). Runs: BENCH_RUNS (3) after one warm-up, medians; BENCH_ROUNDS
 #   (1) rounds of the three measurements in turn, the best median of each reported (a noisy
 #   machine slows one round or another; the best is the closest to an undisturbed one).
+#   KV cache: BENCH_KV (f16, as llama.cpp's here; f32 for ours with the float32 cache).
 #   pp128/tg64 tok/s, and the ratios ours/llama.cpp.
 # For each model and thread count the three measurements run back to back (ours f32, ours ggml,
 # llama.cpp), so that each row saw the same machine state. The llama.cpp figures are its own
@@ -20,6 +21,7 @@ TYPES=${BENCH_TYPES:-f32 q8_0 q4_0}
 RUNS=${BENCH_RUNS:-3}
 ROUNDS=${BENCH_ROUNDS:-1}
 THREADS=${BENCH_THREADS:-1 2}
+KV=${BENCH_KV:-f16}
 NLC_VERSION=${NODE_LLAMA_CPP_VERSION:-3.22.1}
 NLC=.build/node-llama-cpp/$NLC_VERSION
 OUT=$BUILD/native-peer.jsonl
@@ -68,7 +70,7 @@ max() { awk "BEGIN{print ($1 > $2) ? $1 : $2}"; }
 ours() { # ours FILE THREADS COMPUTE: pp and tg tok/s
 	local j pp tg
 	j=$("$BIN/attnscope" bench --backend cpu --model "$1" --prompt-tokens 128 --gen-tokens 64 \
-		--threads "$2" --compute "$3" --runs "$RUNS" --json)
+		--threads "$2" --compute "$3" --kv-type "$KV" --runs "$RUNS" --json)
 	echo "$j" >>"$OUT"
 	pp=$(field pp_tok_s "$j") tg=$(field tg_tok_s "$j")
 	if [ -z "$pp" ] || [ -z "$tg" ]; then
@@ -107,7 +109,7 @@ for p in $PRESETS; do
 			if [ "$head" = 1 ]; then
 				echo "   llama.cpp $(field version "$j"), CPU library: libggml-cpu-$(field cpu_variant "$j").so," \
 					"timing: $(field timing "$j"),"
-				echo "   flash attention: $(field flash_attention "$j"), KV cache: $(field kv_cache "$j") (ours: F32)"
+				echo "   flash attention: $(field flash_attention "$j"), KV cache: $(field kv_cache "$j") (ours: $KV)"
 				echo
 				printf '%-6s %-5s %3s | %9s %7s | %9s %7s | %9s %7s %7s | %13s | %13s\n' \
 					"" "" "" "ours f32" "" "ours ggml" "" "llama.cpp" "" "" "f32/llama.cpp" "ggml/llama.cpp"

@@ -61,16 +61,19 @@ done
 echo
 echo "== generation against the read bandwidth (attnscope bench --bandwidth: the faster of a 128 MiB F32"
 echo "   and a 128 MiB Q8_0 product after each run measures how fast the same threads read memory;"
-echo "   a token reads the weights once)"
-printf '%-6s %-5s %-7s %11s %13s %13s %11s\n' model type threads tg64_tok_s stream_GB_s bound_tok_s of_bound
+echo "   a token reads the weights once, and its attention the KV cache: float32, or binary16 with"
+echo "   --kv-type f16 as llama.cpp's default cache)"
+printf '%-6s %-5s %-7s %-4s %11s %13s %13s %11s\n' model type threads kv tg64_tok_s stream_GB_s bound_tok_s of_bound
 for p in $PRESETS; do
 	[ "$p" = s110m ] || continue # s15m's 16–60 MB of weights partly stay in the caches
 	for t in $TYPES; do
 		for th in 1 2; do
-			j=$("$BIN/attnscope" bench --backend cpu --model "$(model "$p" "$t")" --prompt-tokens 128 --gen-tokens 64 --threads "$th" --bandwidth --json)
-			field() { echo "$j" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
-			printf '%-6s %-5s %-7s %11.1f %13.2f %13.1f %10.0f%%\n' "$p" "$t" "$th" "$(field tg_tok_s)" "$(field stream_gb_s)" \
-				"$(field tg_bound_tok_s)" "$(awk "BEGIN{print 100*$(field tg_of_bound)}")"
+			for kv in f32 f16; do
+				j=$("$BIN/attnscope" bench --backend cpu --model "$(model "$p" "$t")" --prompt-tokens 128 --gen-tokens 64 --threads "$th" --kv-type "$kv" --bandwidth --json)
+				field() { echo "$j" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+				printf '%-6s %-5s %-7s %-4s %11.1f %13.2f %13.1f %10.0f%%\n' "$p" "$t" "$th" "$kv" "$(field tg_tok_s)" "$(field stream_gb_s)" \
+					"$(field tg_bound_tok_s)" "$(awk "BEGIN{print 100*$(field tg_of_bound)}")"
+			done
 		done
 	done
 done

@@ -172,3 +172,35 @@ func TestWidenFiniteHalves(t *testing.T) {
 		restore()
 	}
 }
+
+// BenchmarkAttentionRowHalf: one decoded token's attention for a head of 64 values over an F16
+// cache, vector kernels against plain Go, and beside it AttentionRow over the same values as
+// float32 (twice the bytes; its summation orders are llama.cpp's). The data sit in the caches:
+// in a model the halved bytes count for more.
+func BenchmarkAttentionRowHalf(b *testing.B) {
+	const hd = 64
+	for _, n := range []int{192, 1024} {
+		r := newRand(77)
+		k32, v32 := normal(r, n*hd, 1), normal(r, n*hd, 1)
+		k, v := halves(k32), halves(v32)
+		q := normal(r, hd, 1)
+		out, probs := make([]float32, hd), make([]float32, n)
+		scale := float32(1 / math.Sqrt(hd))
+		b.Run(fmt.Sprint("f16/n=", n), func(b *testing.B) {
+			sides(b, func(b *testing.B) {
+				b.SetBytes(int64(4 * hd * n))
+				for b.Loop() {
+					kernels.AttentionRowHalf(out, probs, q, k, v, n, hd, 0, scale)
+				}
+				flops(b, 4*hd*float64(n))
+			})
+		})
+		b.Run(fmt.Sprint("f32/n=", n), func(b *testing.B) {
+			b.SetBytes(int64(8 * hd * n))
+			for b.Loop() {
+				kernels.AttentionRow(out, probs, q, k32, v32, n, hd, 0, scale, nil, true)
+			}
+			flops(b, 4*hd*float64(n))
+		})
+	}
+}
