@@ -73,6 +73,9 @@ func (m *modelFlags) newBackend() (backend.Backend, error) {
 	}
 	if g, ok := be.(*cuda.Backend); ok {
 		g.SetHalfAttention(m.gpuAttention == "f16")
+		if m.kv == kvcache.F16 {
+			fmt.Fprintln(backendLog, "backend: --kv-type f16 rounds the host's copy of the KV cache; the GPU's own stays float32")
+		}
 	} else if m.gpuAttention == "f16" {
 		fmt.Fprintln(backendLog, "backend: --gpu-attention f16 has no effect on the CPU")
 	}

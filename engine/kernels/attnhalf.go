@@ -15,7 +15,7 @@ import "github.com/attnscope/attnscope/engine/quant"
 // then (s0+s1)+(s2+s3) and (s4+s5)+(s6+s7) and their sum; out[d] one chain of multiply-adds
 // over the keys in order; the softmax is SoftmaxChunked's for a cache. Infinite or NaN values
 // (a cache whose kvcache.Cache.Finite is false) are not decoded as such on the vector paths:
-// widen those layers to float32 (kvcache.Cache.Head) and use AttentionRow.
+// widen those layers to float32 exactly (quant.F16ToF32) and use AttentionRow.
 func AttentionRowHalf(out, probs, q []float32, k, v []uint16, nKeys, stride, off int, scale float32) {
 	hd := len(q)
 	checkLen("AttentionRowHalf out", len(out), hd)
@@ -23,7 +23,7 @@ func AttentionRowHalf(out, probs, q []float32, k, v []uint16, nKeys, stride, off
 		panic("kernels: AttentionRowHalf: no keys, or keys, values or probs too short")
 	}
 	p := probs[:nKeys]
-	vec := (simdLevel != simdNone || wasmFloatSIMD) && hd%8 == 0
+	vec := HalfVectors(hd)
 	if !vec || !halfScoresSIMD(p, q, k, stride, off, scale) {
 		for j := range p {
 			p[j] = dotHalf(q, k[j*stride+off:j*stride+off+hd]) * scale
@@ -42,6 +42,11 @@ func AttentionRowHalf(out, probs, q []float32, k, v []uint16, nKeys, stride, off
 		}
 	}
 }
+
+// HalfVectors reports whether AttentionRowHalf runs on vector kernels here for heads of hd
+// values (a multiple of 8, on AVX2, WebAssembly SIMD or NEON). Its plain path is slower than
+// AttentionRow's over the same values widened first.
+func HalfVectors(hd int) bool { return (simdLevel != simdNone || wasmFloatSIMD) && hd%8 == 0 }
 
 // maxScaledQuery is the longest query the vector kernels take (scaledQuery).
 const maxScaledQuery = 256

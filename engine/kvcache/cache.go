@@ -262,23 +262,6 @@ func (c *Cache) V16(l int) []uint16 {
 // which it holds.
 func (c *Cache) Finite(l int) bool { return c.typ != F16 || !c.wide[l] }
 
-// Head copies the keys and values of KV head h of layer l, positions p0 … p1-1, into k and v as
-// float32, each (p1-p0, headDim): a head's keys for kernels that take float32.
-func (c *Cache) Head(l, h, p0, p1 int, k, v []float32) {
-	hd := c.headDim
-	if h < 0 || h >= c.nKVHead || p0 < 0 || p1 < p0 || p1 > c.n[l] || len(k) < (p1-p0)*hd || len(v) < (p1-p0)*hd {
-		panic(fmt.Sprintf("kvcache: Head %d, positions %d…%d of %d held, into %d and %d values", h, p0, p1, c.n[l], len(k), len(v)))
-	}
-	at, m := h*c.HeadStride(l)+p0*hd, (p1-p0)*hd
-	if c.typ == F32 {
-		copy(k[:m], c.k[l][at:at+m])
-		copy(v[:m], c.v[l][at:at+m])
-		return
-	}
-	widen(k[:m], c.k16[l][at:at+m])
-	widen(v[:m], c.v16[l][at:at+m])
-}
-
 // widen decodes binary16 bits src into dst.
 func widen(dst []float32, src []uint16) {
 	for i, h := range src {

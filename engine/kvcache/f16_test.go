@@ -10,7 +10,7 @@ import (
 )
 
 // An F16 cache holds what a float32 cache holds, each value rounded to binary16, in the same
-// places: Positions and Head give back the rounded values through growth, Reserve and
+// places: K16/V16 in K/V's layout, and Positions gives back the rounded values through growth, Reserve and
 // Truncate, and the byte counts are half a float32 cache's.
 func TestF16Contents(t *testing.T) {
 	const nLayer, nKVHead, headDim = 2, 3, 8
@@ -59,16 +59,15 @@ func TestF16Contents(t *testing.T) {
 		if !slices.Equal(k16, rounded(k32)) || !slices.Equal(v16, rounded(v32)) {
 			t.Fatalf("layer %d: Positions of the F16 cache are not the float32 cache's values rounded", l)
 		}
+		// The same head-major layout: K16's value at an index is K's there, rounded.
+		k, kh, v, vh := c32.K(l), c16.K16(l), c32.V(l), c16.V16(l)
 		for h := 0; h < nKVHead; h++ {
-			a, b, x, y := make([]float32, (n-3)*headDim), make([]float32, (n-3)*headDim), make([]float32, (n-3)*headDim), make([]float32, (n-3)*headDim)
-			c32.Head(l, h, 3, n, a, b)
-			c16.Head(l, h, 3, n, x, y)
-			if !slices.Equal(x, rounded(a)) || !slices.Equal(y, rounded(b)) {
-				t.Fatalf("layer %d head %d: Head of the F16 cache is not the float32 cache's rounded", l, h)
-			}
-			for p := 3; p < n; p++ {
-				if !slices.Equal(a[(p-3)*headDim:(p-2)*headDim], k32[p*d+h*headDim:p*d+(h+1)*headDim]) {
-					t.Fatalf("layer %d head %d position %d: Head and Positions disagree", l, h, p)
+			for p := 0; p < n; p++ {
+				for i := 0; i < headDim; i++ {
+					a32, a16 := h*c32.HeadStride(l)+p*headDim+i, h*c16.HeadStride(l)+p*headDim+i
+					if kh[a16] != quant.F32ToF16(k[a32]) || vh[a16] != quant.F32ToF16(v[a32]) {
+						t.Fatalf("layer %d head %d position %d value %d: K16/V16 %#04x/%#04x, K/V %v/%v", l, h, p, i, kh[a16], vh[a16], k[a32], v[a32])
+					}
 				}
 			}
 		}

@@ -29,8 +29,9 @@ import (
 // in b.AttnRows. Neither ever holds n×n values. b may be nil (nothing captured, no window).
 //
 // An F16 cache's values are widened head by head into the worker's scratch for both ways,
-// except for a decoded token (one query, no window, every value of the layer finite): it reads
-// the binary16 keys and values themselves (kernels.AttentionRowHalf), half the bytes.
+// except for a decoded token (one query, no window, every value of the layer finite, vector
+// kernels for the head): it reads the binary16 keys and values themselves
+// (kernels.AttentionRowHalf), half the bytes.
 func SelfAttention(cfg *Config, layer int, out, q []float32, cache *kvcache.Cache, pos0, n int, b *Batch, par Parallel) {
 	a := attnJob{cfg: cfg, layer: layer, out: out, q: q, k: cache.K(layer), v: cache.V(layer),
 		headStride: cache.HeadStride(layer), total: cache.LayerLen(layer), pos0: pos0, n: n,
@@ -248,7 +249,7 @@ func widen(dst []float32, src []uint16, finite bool) {
 
 // head computes the n query rows of head h.
 func (a *attnJob) head(h int, sc *scratch) {
-	if a.k16 != nil && a.finite && a.n == 1 && a.mask.Window == 0 {
+	if a.k16 != nil && a.finite && a.n == 1 && a.mask.Window == 0 && kernels.HalfVectors(a.cfg.HeadDim) {
 		// A decoded token reads the binary16 keys and values themselves: half the bytes.
 		cfg := a.cfg
 		hd, nh := cfg.HeadDim, cfg.NHead

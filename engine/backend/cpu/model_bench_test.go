@@ -8,6 +8,7 @@ import (
 
 	"github.com/attnscope/attnscope/engine/backend/cpu"
 	"github.com/attnscope/attnscope/engine/infer"
+	"github.com/attnscope/attnscope/engine/kvcache"
 	"github.com/attnscope/attnscope/engine/model"
 	"github.com/attnscope/attnscope/internal/shareddata"
 )
@@ -26,8 +27,8 @@ func benchModels(b *testing.B) []string {
 }
 
 // BenchmarkModel measures prompt processing (one batch of 64 tokens) and decoding (one token
-// after a prompt) on the CPU backend, per model, compute mode (ggml only for quantized models)
-// and thread count, in tokens per second. With -benchmem the allocations per decoded token
+// after a prompt, with a float32 and an F16 KV cache) on the CPU backend, per model, compute mode
+// (ggml only for quantized models) and thread count, in tokens per second. With -benchmem the allocations per decoded token
 // show up as allocs/op of the decode benchmarks.
 func BenchmarkModel(b *testing.B) {
 	for _, path := range benchModels(b) {
@@ -70,8 +71,22 @@ func benchModel(b *testing.B, path string, mode cpu.Compute, threads int) {
 		}
 		b.ReportMetric(float64(promptTokens)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
 	})
-	b.Run(name+"/decode", func(b *testing.B) {
-		cache := model.NewCache(cfg, 0)
+	for _, kv := range []kvcache.Type{kvcache.F32, kvcache.F16} {
+		benchDecode(b, name, m, ids, prefix, kv)
+	}
+}
+
+// benchDecode measures decoding one token after prefix tokens of ids on a cache of type kv
+// ("decode" for float32, "decode-f16").
+func benchDecode(b *testing.B, name string, m model.Model, ids []int32, prefix int, kv kvcache.Type) {
+	if kv != kvcache.F32 {
+		name += "/decode-" + kv.String()
+	} else {
+		name += "/decode"
+	}
+	cfg := m.Config()
+	b.Run(name, func(b *testing.B) {
+		cache := model.NewCacheOf(cfg, 0, kv)
 		if cache.Capacity() < prefix+2 {
 			b.Skip("context too short")
 		}
