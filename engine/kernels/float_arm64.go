@@ -40,11 +40,22 @@ func (c *expConsts) outside(n archsimd.Float32x4) archsimd.Mask32x4 {
 
 // expRest finishes ExpApprox(x) on four lanes from n = expRound(x), n in range.
 func (c *expConsts) expRest(x, n archsimd.Float32x4) archsimd.Float32x4 {
+	return c.expPoly(x, n).Mul(n.ConvertToInt32().Add(c.bias).ShiftAllLeft(23).ToBits().BitsToFloat32())
+}
+
+// expPoly is ExpApprox's polynomial of the reduced argument on four lanes, before the scaling
+// by 2^n.
+func (c *expConsts) expPoly(x, n archsimd.Float32x4) archsimd.Float32x4 {
 	nn := n.Neg()
 	b := nn.MulAdd(c.ln2lo, nn.MulAdd(c.ln2hi, x))
 	u := b.Mul(b)
-	p := c.c5.MulAdd(b, c.c4).MulAdd(u, c.c3.MulAdd(b, c.c2)).MulAdd(u, c.c1.MulAdd(b, c.one))
-	return p.Mul(n.ConvertToInt32().Add(c.bias).ShiftAllLeft(23).ToBits().BitsToFloat32())
+	return c.c5.MulAdd(b, c.c4).MulAdd(u, c.c3.MulAdd(b, c.c2)).MulAdd(u, c.c1.MulAdd(b, c.one))
+}
+
+// above reports whether a lane of n lies above 127 or is NaN (where the softmax's vector path
+// does not go).
+func (c *expConsts) above(n archsimd.Float32x4) archsimd.Mask32x4 {
+	return n.LessEqual(c.hi).ToInt32x4().Equal(archsimd.BroadcastInt32x4(0))
 }
 
 // anyLane reports whether m holds a true lane.
@@ -56,8 +67,9 @@ func anyLane(m archsimd.Mask32x4) bool {
 
 // softmaxChunksSIMD does the exponential pass of SoftmaxChunked over the full chunks of 16 in
 // x[:n] (n a multiple of 16), as the amd64 version: x[i] = ExpApprox(x[i] − maxv), and returns
-// Σ over the chunks, in order, of float64(reduce16(chunk)); a chunk with a lane outside the
-// vector range goes through the scalar ExpApprox.
+// Σ over the chunks, in order, of float64(reduce16(chunk)); lanes whose exponential underflows
+// are scaled as there too (expScaleLow4), and only a chunk with an n above 127 or a NaN goes
+// through the scalar ExpApprox.
 func softmaxChunksSIMD(x []float32, n int, maxv float32) float64 {
 	c := newExpConsts()
 	mx := archsimd.BroadcastFloat32x4(maxv)
@@ -69,7 +81,7 @@ func softmaxChunksSIMD(x []float32, n int, maxv float32) float64 {
 		v2 := archsimd.LoadFloat32x4Array((*[4]float32)(ch[8:12])).Sub(mx)
 		v3 := archsimd.LoadFloat32x4Array((*[4]float32)(ch[12:16])).Sub(mx)
 		n0, n1, n2, n3 := c.expRound(v0), c.expRound(v1), c.expRound(v2), c.expRound(v3)
-		if anyLane(c.outside(n0).Or(c.outside(n1)).Or(c.outside(n2)).Or(c.outside(n3))) {
+		if anyLane(c.above(n0).Or(c.above(n1)).Or(c.above(n2)).Or(c.above(n3))) {
 			var chunk [16]float32
 			for l := range chunk {
 				chunk[l] = ExpApprox(ch[l] - maxv)
@@ -78,7 +90,13 @@ func softmaxChunksSIMD(x []float32, n int, maxv float32) float64 {
 			sum += float64(reduce16(&chunk))
 			continue
 		}
-		e0, e1, e2, e3 := c.expRest(v0, n0), c.expRest(v1, n1), c.expRest(v2, n2), c.expRest(v3, n3)
+		var e0, e1, e2, e3 archsimd.Float32x4
+		if anyLane(c.lo.Greater(n0).Or(c.lo.Greater(n1)).Or(c.lo.Greater(n2)).Or(c.lo.Greater(n3))) {
+			e0, e1 = expScaleLow4(c.expPoly(v0, n0), n0), expScaleLow4(c.expPoly(v1, n1), n1)
+			e2, e3 = expScaleLow4(c.expPoly(v2, n2), n2), expScaleLow4(c.expPoly(v3, n3), n3)
+		} else {
+			e0, e1, e2, e3 = c.expRest(v0, n0), c.expRest(v1, n1), c.expRest(v2, n2), c.expRest(v3, n3)
+		}
 		e0.StoreArray((*[4]float32)(ch[0:4]))
 		e1.StoreArray((*[4]float32)(ch[4:8]))
 		e2.StoreArray((*[4]float32)(ch[8:12]))

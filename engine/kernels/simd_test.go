@@ -246,6 +246,35 @@ func TestSoftmaxChunkedSIMDMatchesPlain(t *testing.T) {
 	}
 }
 
+// Rows whose exponentials fall in every part of the subnormal range and below it (x − max from
+// 0 down to −150, where exp is 2⁻²¹⁶), with -Inf and NaN among them: the vector kernels scale
+// those lanes themselves, the same bits as the scalar exponential.
+func TestSoftmaxChunkedSubnormalExps(t *testing.T) {
+	r := newRand(74)
+	for _, special := range []float32{0, float32(math.Inf(-1)), float32(math.NaN())} {
+		for _, padded := range []bool{false, true} {
+			row := make([]float32, 1000)
+			for i := range row {
+				row[i] = float32(-150 * r.Float64())
+			}
+			row[7] = 0 // the maximum
+			if special != 0 {
+				row[21] = special
+			}
+			got := append([]float32(nil), row...)
+			kernels.SoftmaxChunked(got, padded)
+			restore := kernels.UseSIMD(false)
+			kernels.SoftmaxChunked(row, padded)
+			restore()
+			for i := range got {
+				if !sameBits(got[i], row[i]) {
+					t.Fatalf("special %v padded=%v: [%d] = %x, plain %x", special, padded, i, got[i], row[i])
+				}
+			}
+		}
+	}
+}
+
 func FuzzSoftmaxChunkedSIMD(f *testing.F) {
 	f.Add([]byte{1, 2, 3, 4, 5, 6}, false)
 	f.Fuzz(func(t *testing.T, data []byte, padded bool) {

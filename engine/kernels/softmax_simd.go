@@ -9,8 +9,12 @@ import "simd/archsimd"
 // order, of float64(reduce16(chunk)). ExpApprox runs on eight lanes at a time with the same
 // operations; its final scaling by 2^n is a multiplication by a power of two built in the
 // exponent bits, which is exact whenever the result is a normal float32 (n ≥ −125 here, the
-// polynomial being above 1/2). A chunk holding a lane outside that range (a masked entry, or
-// an exponential that underflows) is computed by the scalar ExpApprox instead.
+// polynomial being above 1/2). Below that (an exponential that underflows into the subnormals,
+// common in a peaked row of a trained model) the scaling is two multiplications, by 2^(n+100)
+// (exact) and 2⁻¹⁰⁰ (rounded once, as ExpApprox's float64 scaling and conversion round), and
+// from n < −192 on (a masked entry among them) the result is 0, as ExpApprox's. Only a chunk
+// with an n above 127 (never in a softmax, whose arguments are at most 0) is computed by the
+// scalar ExpApprox instead.
 func softmaxChunksSIMD(x []float32, n int, maxv float32) float64 {
 	var part [4 * softmaxBatch]float32
 	var sum float64
@@ -68,7 +72,7 @@ func expChunksSIMD(x []float32, maxv float32, part *[4 * softmaxBatch]float32) (
 		v1 := archsimd.LoadFloat32x8(x[i+8 : i+16]).Sub(mx)
 		k0 := v0.MulAdd(log2e, shift).Sub(shift)
 		k1 := v1.MulAdd(log2e, shift).Sub(shift)
-		if k0.Less(lo).Or(k0.Greater(hi)).Or(k1.Less(lo)).Or(k1.Greater(hi)).ToBits() != 0 {
+		if k0.Greater(hi).Or(k1.Greater(hi)).ToBits() != 0 {
 			scalar |= 1 << c
 			continue
 		}
@@ -78,8 +82,13 @@ func expChunksSIMD(x []float32, maxv float32, part *[4 * softmaxBatch]float32) (
 		u0, u1 := b0.Mul(b0), b1.Mul(b1)
 		p0 := c5.MulAdd(b0, c4).MulAdd(u0, c3.MulAdd(b0, c2)).MulAdd(u0, c1.MulAdd(b0, one))
 		p1 := c5.MulAdd(b1, c4).MulAdd(u1, c3.MulAdd(b1, c2)).MulAdd(u1, c1.MulAdd(b1, one))
-		e0 := p0.Mul(k0.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
-		e1 := p1.Mul(k1.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
+		var e0, e1 archsimd.Float32x8
+		if k0.Less(lo).Or(k1.Less(lo)).ToBits() == 0 {
+			e0 = p0.Mul(k0.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
+			e1 = p1.Mul(k1.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
+		} else {
+			e0, e1 = expScaleLow(p0, k0), expScaleLow(p1, k1)
+		}
 		e0.Store(x[i : i+8])
 		e1.Store(x[i+8 : i+16])
 		h := e0.Add(e1)
@@ -87,6 +96,23 @@ func expChunksSIMD(x []float32, maxv float32, part *[4 * softmaxBatch]float32) (
 	}
 	archsimd.ClearAVXUpperBits()
 	return scalar
+}
+
+// expScaleLow is p·2^k for lanes with k ≤ 127 (integers, -Inf or NaN), rounded once: as
+// expChunksSIMD's single multiplication for k ≥ −125, in two for −192 ≤ k < −125 (by 2^(k+100),
+// exact, then by 2⁻¹⁰⁰ into the subnormals), and 0 below −192.
+func expScaleLow(p, k archsimd.Float32x8) archsimd.Float32x8 {
+	lo, floor := archsimd.BroadcastFloat32x8(-125), archsimd.BroadcastFloat32x8(-192)
+	bias, up := archsimd.BroadcastInt32x8(127), archsimd.BroadcastFloat32x8(100)
+	down := archsimd.BroadcastFloat32x8(0x1p-100)
+	low := k.Less(lo)
+	// A lane's k for each way, clamped into the range its exponent bits can hold.
+	kn := k.Max(lo)
+	kl := k.Max(floor).Add(up).Min(lo.Add(up))
+	normal := p.Mul(kn.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
+	sub := p.Mul(kl.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8()).Mul(down)
+	// 0 where k < −192; a NaN lane (no comparison holds) keeps its NaN.
+	return archsimd.BroadcastFloat32x8(0).IfElse(k.Less(floor), sub.IfElse(low, normal))
 }
 
 // scaleSIMD multiplies x[:len(x)&^7] by s and returns how many entries it scaled.
