@@ -77,8 +77,11 @@ func halfSums8(u0, u1 archsimd.Float32x8) archsimd.Float32x8 {
 // l+8 added.
 func halfKey(q []float32, k []uint16, b int, mask archsimd.Int32x8, zero archsimd.Float32x8) archsimd.Float32x8 {
 	hd := len(q)
-	if hd == 64 {
+	switch hd {
+	case 64:
 		return halfDot64((*[64]float32)(q), (*[64]uint16)(k[b:b+64]), mask, zero)
+	case 48:
+		return halfDot48((*[48]float32)(q), (*[48]uint16)(k[b:b+48]), mask, zero)
 	}
 	kj := k[b : b+hd]
 	a0, a1 := zero, zero
@@ -93,8 +96,7 @@ func halfKey(q []float32, k []uint16, b int, mask archsimd.Int32x8, zero archsim
 	return a0.Add(a1)
 }
 
-// halfDot64 is halfScoresSIMD's two vectors of lanes for a head of 64 values, added: the
-// loop written out, as for blockedLanes64.
+// halfDot64 is halfKey for a head of 64 values: the loop written out, as for blockedLanes64.
 func halfDot64(q *[64]float32, k *[64]uint16, mask archsimd.Int32x8, zero archsimd.Float32x8) archsimd.Float32x8 {
 	a0 := archsimd.LoadFloat32x8Array((*[8]float32)(q[0:8])).MulAdd(halfScaled8((*[8]uint16)(k[0:8]), mask), zero)
 	a1 := archsimd.LoadFloat32x8Array((*[8]float32)(q[8:16])).MulAdd(halfScaled8((*[8]uint16)(k[8:16]), mask), zero)
@@ -104,6 +106,18 @@ func halfDot64(q *[64]float32, k *[64]uint16, mask archsimd.Int32x8, zero archsi
 	a1 = archsimd.LoadFloat32x8Array((*[8]float32)(q[40:48])).MulAdd(halfScaled8((*[8]uint16)(k[40:48]), mask), a1)
 	a0 = archsimd.LoadFloat32x8Array((*[8]float32)(q[48:56])).MulAdd(halfScaled8((*[8]uint16)(k[48:56]), mask), a0)
 	a1 = archsimd.LoadFloat32x8Array((*[8]float32)(q[56:64])).MulAdd(halfScaled8((*[8]uint16)(k[56:64]), mask), a1)
+	return a0.Add(a1)
+}
+
+// halfDot48 is halfDot64 for a head of 48 values (s15m's: 4.9 instead of 5.3 µs a head over
+// 272 keys).
+func halfDot48(q *[48]float32, k *[48]uint16, mask archsimd.Int32x8, zero archsimd.Float32x8) archsimd.Float32x8 {
+	a0 := archsimd.LoadFloat32x8Array((*[8]float32)(q[0:8])).MulAdd(halfScaled8((*[8]uint16)(k[0:8]), mask), zero)
+	a1 := archsimd.LoadFloat32x8Array((*[8]float32)(q[8:16])).MulAdd(halfScaled8((*[8]uint16)(k[8:16]), mask), zero)
+	a0 = archsimd.LoadFloat32x8Array((*[8]float32)(q[16:24])).MulAdd(halfScaled8((*[8]uint16)(k[16:24]), mask), a0)
+	a1 = archsimd.LoadFloat32x8Array((*[8]float32)(q[24:32])).MulAdd(halfScaled8((*[8]uint16)(k[24:32]), mask), a1)
+	a0 = archsimd.LoadFloat32x8Array((*[8]float32)(q[32:40])).MulAdd(halfScaled8((*[8]uint16)(k[32:40]), mask), a0)
+	a1 = archsimd.LoadFloat32x8Array((*[8]float32)(q[40:48])).MulAdd(halfScaled8((*[8]uint16)(k[40:48]), mask), a1)
 	return a0.Add(a1)
 }
 
