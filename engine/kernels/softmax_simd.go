@@ -64,6 +64,7 @@ func expChunksSIMD(x []float32, maxv float32, part *[4 * softmaxBatch]float32) (
 		lo    = archsimd.BroadcastFloat32x8(-125)
 		hi    = archsimd.BroadcastFloat32x8(127)
 		bias  = archsimd.BroadcastInt32x8(127)
+		low   = newScaleLow()
 	)
 	m := len(x) / 16
 	for c := 0; c < m; c++ {
@@ -87,7 +88,7 @@ func expChunksSIMD(x []float32, maxv float32, part *[4 * softmaxBatch]float32) (
 			e0 = p0.Mul(k0.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
 			e1 = p1.Mul(k1.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
 		} else {
-			e0, e1 = expScaleLow(p0, k0), expScaleLow(p1, k1)
+			e0, e1 = low.scale(p0, k0), low.scale(p1, k1)
 		}
 		e0.Store(x[i : i+8])
 		e1.Store(x[i+8 : i+16])
@@ -98,21 +99,30 @@ func expChunksSIMD(x []float32, maxv float32, part *[4 * softmaxBatch]float32) (
 	return scalar
 }
 
-// expScaleLow is p·2^k for lanes with k ≤ 127 (integers, -Inf or NaN), rounded once: as
-// expChunksSIMD's single multiplication for k ≥ −125, in two for −192 ≤ k < −125 (by 2^(k+100),
-// exact, then by 2⁻¹⁰⁰ into the subnormals), and 0 below −192.
-func expScaleLow(p, k archsimd.Float32x8) archsimd.Float32x8 {
-	lo, floor := archsimd.BroadcastFloat32x8(-125), archsimd.BroadcastFloat32x8(-192)
-	bias, up := archsimd.BroadcastInt32x8(127), archsimd.BroadcastFloat32x8(100)
-	down := archsimd.BroadcastFloat32x8(0x1p-100)
-	low := k.Less(lo)
+// scaleLow scales the exponentials of expChunksSIMD's chunks whose n goes below −125: p·2^k
+// for lanes with k ≤ 127 (integers, -Inf or NaN), rounded once: as expChunksSIMD's single
+// multiplication for k ≥ −125, in two for −192 ≤ k < −125 (by 2^(k+100), exact, then by 2⁻¹⁰⁰
+// into the subnormals), and 0 below −192. Its constants are made once per call of
+// expChunksSIMD (a zero vector is a legacy SSE instruction, slow between 256-bit ones).
+type scaleLow struct {
+	lo, floor, up, down, zero archsimd.Float32x8
+	bias                      archsimd.Int32x8
+}
+
+func newScaleLow() scaleLow {
+	return scaleLow{lo: archsimd.BroadcastFloat32x8(-125), floor: archsimd.BroadcastFloat32x8(-192),
+		up: archsimd.BroadcastFloat32x8(100), down: archsimd.BroadcastFloat32x8(0x1p-100),
+		zero: archsimd.BroadcastFloat32x8(0), bias: archsimd.BroadcastInt32x8(127)}
+}
+
+func (c *scaleLow) scale(p, k archsimd.Float32x8) archsimd.Float32x8 {
 	// A lane's k for each way, clamped into the range its exponent bits can hold.
-	kn := k.Max(lo)
-	kl := k.Max(floor).Add(up).Min(lo.Add(up))
-	normal := p.Mul(kn.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8())
-	sub := p.Mul(kl.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8()).Mul(down)
+	kn := k.Max(c.lo)
+	kl := k.Max(c.floor).Add(c.up).Min(c.lo.Add(c.up))
+	normal := p.Mul(kn.ConvertToInt32().Add(c.bias).ShiftAllLeft(23).AsFloat32x8())
+	sub := p.Mul(kl.ConvertToInt32().Add(c.bias).ShiftAllLeft(23).AsFloat32x8()).Mul(c.down)
 	// 0 where k < −192; a NaN lane (no comparison holds) keeps its NaN.
-	return archsimd.BroadcastFloat32x8(0).IfElse(k.Less(floor), sub.IfElse(low, normal))
+	return c.zero.IfElse(k.Less(c.floor), sub.IfElse(k.Less(c.lo), normal))
 }
 
 // scaleSIMD multiplies x[:len(x)&^7] by s and returns how many entries it scaled.
