@@ -21,6 +21,9 @@ func Dequantize(t quant.Type, dst []float32, src []byte) error {
 		case t == quant.Q4_0 && len(src) == nb*q4_0Bytes:
 			dequantQ4_0SIMD(dst, src, nb)
 			return nil
+		case legacySIMD(t) && len(src) == nb*t.BlockBytes():
+			dequantLegacySIMD(t, dst, src, nb)
+			return nil
 		}
 	}
 	if quantSIMD && (t == quant.F16 || t == quant.BF16) && len(src) == 2*len(dst) {

@@ -201,3 +201,86 @@ func lowBytes8(b []byte) archsimd.Uint32x8 {
 	copy(t[:], b[:8])
 	return archsimd.LoadUint8x16Array(&t).ExtendLo8ToUint32()
 }
+
+// legacySIMD says whether dequantLegacySIMD takes type t here: Q4_1, Q5_0 and Q5_1.
+func legacySIMD(t quant.Type) bool { return t == quant.Q4_1 || t == quant.Q5_0 || t == quant.Q5_1 }
+
+// dequantLegacySIMD decodes nb blocks of Q4_1, Q5_0 or Q5_1 with quant's arithmetic per value,
+// the same bits: float32(q−16)·d (Q5_0), or float32(q)·d rounded, then + m (Q4_1, Q5_1). A
+// Q5 block's fifth bits come from its 32-bit qh, bit e for element e, moved into place by
+// shifts of eight lanes by eight different counts.
+func dequantLegacySIMD(t quant.Type, dst []float32, src []byte, nb int) {
+	size, qs := t.BlockBytes(), 4 // bytes a block takes; where its nibbles start
+	hasMin, five := t != quant.Q5_0, t != quant.Q4_1
+	switch t {
+	case quant.Q5_0:
+		qs = 6
+	case quant.Q5_1:
+		qs = 8
+	}
+	var d, m [vecBatch]float32
+	var qh [vecBatch]uint32
+	var dh, mh [2 * vecBatch]byte // the scales' (and minimums') binary16 bits, widened together
+	for b0 := 0; b0 < nb; b0 += vecBatch {
+		n := min(vecBatch, nb-b0)
+		x := src[b0*size : (b0+n)*size]
+		for i := 0; i < n; i++ {
+			blk := x[i*size:]
+			dh[2*i], dh[2*i+1] = blk[0], blk[1]
+			if hasMin {
+				mh[2*i], mh[2*i+1] = blk[2], blk[3]
+			}
+			if five {
+				qh[i] = uint32(blk[qs-4]) | uint32(blk[qs-3])<<8 | uint32(blk[qs-2])<<16 | uint32(blk[qs-1])<<24
+			}
+		}
+		widenScales(d[:n], dh[:2*n])
+		if hasMin {
+			widenScales(m[:n], mh[:2*n])
+		}
+		y := dst[b0*qk : (b0+n)*qk]
+		mask, one := archsimd.BroadcastUint8x16(0x0f), archsimd.BroadcastUint32x8(1)
+		s0 := archsimd.LoadUint32x8Array(&[8]uint32{0, 1, 2, 3, 4, 5, 6, 7})
+		s1, s2, s3 := s0.Add(archsimd.BroadcastUint32x8(8)), s0.Add(archsimd.BroadcastUint32x8(16)), s0.Add(archsimd.BroadcastUint32x8(24))
+		off := archsimd.BroadcastInt32x8(0)
+		if !hasMin {
+			off = archsimd.BroadcastInt32x8(16)
+		}
+		for i := 0; i < n; i++ {
+			dv, mv := archsimd.BroadcastFloat32x8(d[i]), archsimd.BroadcastFloat32x8(m[i])
+			q := archsimd.LoadUint8x16(x[i*size+qs : (i+1)*size])
+			lo := q.And(mask).AsInt8x16().ExtendToInt16()
+			hi := q.AsUint16x8().ShiftAllRight(4).AsUint8x16().And(mask).AsInt8x16().ExtendToInt16()
+			w0, w1 := lo.GetLo().ExtendToInt32(), lo.GetHi().ExtendToInt32()
+			w2, w3 := hi.GetLo().ExtendToInt32(), hi.GetHi().ExtendToInt32()
+			if five {
+				h := archsimd.BroadcastUint32x8(qh[i])
+				w0 = w0.Or(h.ShiftRight(s0).And(one).ShiftAllLeft(4).AsInt32x8())
+				w1 = w1.Or(h.ShiftRight(s1).And(one).ShiftAllLeft(4).AsInt32x8())
+				w2 = w2.Or(h.ShiftRight(s2).And(one).ShiftAllLeft(4).AsInt32x8())
+				w3 = w3.Or(h.ShiftRight(s3).And(one).ShiftAllLeft(4).AsInt32x8())
+			}
+			o := (*[qk]float32)(y[i*qk : (i+1)*qk])
+			if hasMin {
+				w0.ConvertToFloat32().Mul(dv).Add(mv).StoreArray((*[8]float32)(o[0:8]))
+				w1.ConvertToFloat32().Mul(dv).Add(mv).StoreArray((*[8]float32)(o[8:16]))
+				w2.ConvertToFloat32().Mul(dv).Add(mv).StoreArray((*[8]float32)(o[16:24]))
+				w3.ConvertToFloat32().Mul(dv).Add(mv).StoreArray((*[8]float32)(o[24:32]))
+				continue
+			}
+			w0.Sub(off).ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[0:8]))
+			w1.Sub(off).ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[8:16]))
+			w2.Sub(off).ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[16:24]))
+			w3.Sub(off).ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(o[24:32]))
+		}
+		archsimd.ClearAVXUpperBits()
+	}
+}
+
+// widenScales decodes the binary16 values of src into dst (quant.F16ToF32's bits).
+func widenScales(dst []float32, src []byte) {
+	i := halvesSIMD(dst, src, false)
+	for ; i < len(dst); i++ {
+		dst[i] = f16At(src[2*i:])
+	}
+}

@@ -168,3 +168,11 @@ func lowBytes4(b []byte) archsimd.Uint32x4 {
 	copy(t[:], b[:4])
 	return archsimd.LoadUint8x16Array(&t).ExtendLo8ToUint16().ExtendLo4ToUint32()
 }
+
+// legacySIMD says whether dequantLegacySIMD takes type t here: none (Q4_1, Q5_0 and Q5_1 have
+// vector kernels on amd64 only).
+func legacySIMD(t quant.Type) bool { return false }
+
+func dequantLegacySIMD(t quant.Type, dst []float32, src []byte, nb int) {
+	panic("kernels: no vector kernel for " + t.String())
+}

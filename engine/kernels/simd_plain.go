@@ -41,3 +41,7 @@ func halfValuesSIMD(out, p []float32, v []uint16, stride, off int) {
 }
 
 func widenHalvesSIMD(dst []float32, src []uint16) int { return 0 }
+
+func legacySIMD(t quant.Type) bool { return false }
+
+func dequantLegacySIMD(t quant.Type, dst []float32, src []byte, nb int) { panic("kernels: no SIMD") }
