@@ -108,12 +108,14 @@ func halvesSIMD(dst []float32, src []byte, bf bool) int {
 	return n
 }
 
-// kquantsSIMD says whether dequantKSIMD takes type t here.
-func kquantsSIMD(t quant.Type) bool { return t == quant.Q4_K || t == quant.Q5_K || t == quant.Q6_K }
+// kquantsSIMD says whether dequantKSIMD takes type t here: every K-quant.
+func kquantsSIMD(t quant.Type) bool {
+	return t == quant.Q2_K || t == quant.Q3_K || t == quant.Q4_K || t == quant.Q5_K || t == quant.Q6_K
+}
 
-// dequantKSIMD decodes nb super-blocks of Q4_K, Q5_K or Q6_K with quant's arithmetic per
-// value (the group's float32 scale and minimum products first, then w = (d1·q) − m1, resp.
-// (d·sc)·q, each product and difference rounded), so the same bits, eight values at a time.
+// dequantKSIMD decodes nb super-blocks of a K-quant with quant's arithmetic per value (the
+// group's float32 scale and minimum products first, then w = (d1·q) − m1, resp. (d·sc)·q, each
+// product and difference rounded), so the same bits, eight values at a time.
 // A super-block's loads may run on into the next one's bytes where src holds them.
 func dequantKSIMD(t quant.Type, dst []float32, src []byte, nb int) {
 	bb := t.BlockBytes()
@@ -121,6 +123,10 @@ func dequantKSIMD(t quant.Type, dst []float32, src []byte, nb int) {
 		out := (*[quant.QKK]float32)(dst[i*quant.QKK:])
 		b := src[i*bb:]
 		switch t {
+		case quant.Q2_K:
+			dequantQ2KBlock(out, b)
+		case quant.Q3_K:
+			dequantQ3KBlock(out, b)
 		case quant.Q6_K:
 			dequantQ6KBlock(out, b)
 		case quant.Q5_K:
@@ -129,6 +135,58 @@ func dequantKSIMD(t quant.Type, dst []float32, src []byte, nb int) {
 			dequantQ45KBlock(out, b, b[16:], nil)
 		}
 	}
+}
+
+// dequantQ2KBlock decodes one Q2_K super-block: group g of 16 values takes the two bits at
+// 2·(g%8/2) of bytes 32·(g/8)+16·(g%2)… of qs, w = (d·(sc&15))·q − dmin·(sc>>4).
+func dequantQ2KBlock(out *[quant.QKK]float32, b []byte) {
+	var dl, ml [16]uint32 // group g's products, as float32 bits
+	d, dmin := f16At(b[80:]), f16At(b[82:])
+	for g := range dl {
+		sc := b[g]
+		dl[g], ml[g] = math.Float32bits(d*float32(sc&0x0f)), math.Float32bits(dmin*float32(sc>>4))
+	}
+	three := archsimd.BroadcastUint32x8(3)
+	for g := 0; g < 16; g++ {
+		q := b[16+32*(g/8)+16*(g%2):]
+		// Counts in vectors: a count from a general register would pass through a legacy SSE
+		// move, which stalls between 256-bit instructions.
+		shift := archsimd.BroadcastUint32x8(uint32(g % 8 / 2 * 2))
+		dv, mv := archsimd.BroadcastUint32x8(dl[g]).AsFloat32x8(), archsimd.BroadcastUint32x8(ml[g]).AsFloat32x8()
+		x0 := lowBytes8(q).ShiftRight(shift).And(three)
+		x1 := lowBytes8(q[8:]).ShiftRight(shift).And(three)
+		x0.AsInt32x8().ConvertToFloat32().Mul(dv).Sub(mv).StoreArray((*[8]float32)(out[16*g:]))
+		x1.AsInt32x8().ConvertToFloat32().Mul(dv).Sub(mv).StoreArray((*[8]float32)(out[16*g+8:]))
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// dequantQ3KBlock decodes one Q3_K super-block: group g of 16 values takes the two bits at
+// 2·(g%8/2) of bytes 32+32·(g/8)+16·(g%2)… and, where bit g/2 of hmask[16·(g%2)+l] is clear,
+// 4 less; w = (d·sc)·q.
+func dequantQ3KBlock(out *[quant.QKK]float32, b []byte) {
+	var dl [16]uint32 // d·(scale − 32) of each group, as float32 bits
+	d := f16At(b[108:])
+	sc := quant.ScalesQ3K((*[12]uint8)(b[96:108]))
+	for g := range dl {
+		dl[g] = math.Float32bits(d * float32(sc[g]))
+	}
+	one, three, four := archsimd.BroadcastUint32x8(1), archsimd.BroadcastUint32x8(3), archsimd.BroadcastUint32x8(4)
+	for g := 0; g < 16; g++ {
+		off := 16 * (g % 2)
+		q := b[32+32*(g/8)+off:]
+		shift := archsimd.BroadcastUint32x8(uint32(g % 8 / 2 * 2)) // in vectors, as for Q2_K
+		bit := archsimd.BroadcastUint32x8(uint32(g / 2))           // of hmask
+		dv := archsimd.BroadcastUint32x8(dl[g]).AsFloat32x8()
+		// 4 − 4·bit: the high bit set subtracts nothing.
+		h0 := four.Sub(lowBytes8(b[off:]).ShiftRight(bit).And(one).ShiftAllLeft(2))
+		h1 := four.Sub(lowBytes8(b[off+8:]).ShiftRight(bit).And(one).ShiftAllLeft(2))
+		x0 := lowBytes8(q).ShiftRight(shift).And(three).AsInt32x8().Sub(h0.AsInt32x8())
+		x1 := lowBytes8(q[8:]).ShiftRight(shift).And(three).AsInt32x8().Sub(h1.AsInt32x8())
+		x0.ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(out[16*g:]))
+		x1.ConvertToFloat32().Mul(dv).StoreArray((*[8]float32)(out[16*g+8:]))
+	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // dequantQ45KBlock decodes one Q4_K (qh nil) or Q5_K super-block: b its bytes from the start

@@ -184,8 +184,10 @@ func FuzzDequantizeKQuants(f *testing.F) {
 	f.Add(uint8(0), randomRow(5, 2, quant.Q4_K.BlockBytes()))
 	f.Add(uint8(1), randomRow(6, 1, quant.Q5_K.BlockBytes()))
 	f.Add(uint8(2), randomRow(7, 3, quant.Q6_K.BlockBytes()))
+	f.Add(uint8(3), randomRow(8, 2, quant.Q2_K.BlockBytes()))
+	f.Add(uint8(4), randomRow(9, 2, quant.Q3_K.BlockBytes()))
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		typ := []quant.Type{quant.Q4_K, quant.Q5_K, quant.Q6_K}[which%3]
+		typ := []quant.Type{quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.Q2_K, quant.Q3_K}[which%5]
 		nb := min(len(data)/typ.BlockBytes(), 16)
 		if nb == 0 {
 			return
@@ -216,7 +218,7 @@ func FuzzDequantizeSIMD(f *testing.F) {
 }
 
 func BenchmarkDequantize(b *testing.B) {
-	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.F16, quant.BF16, quant.Q4_K, quant.Q5_K, quant.Q6_K} {
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.F16, quant.BF16, quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K} {
 		const n = 768
 		row := randomRow(83, n/typ.BlockSize(), typ.BlockBytes())
 		switch typ {
@@ -225,11 +227,14 @@ func BenchmarkDequantize(b *testing.B) {
 			if err := quant.Quantize(typ, row, normal(newRand(83), n, 0.02)); err != nil {
 				b.Fatal(err)
 			}
-		case quant.Q4_K, quant.Q5_K, quant.Q6_K: // modest super-block scales
+		case quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K: // modest super-block scales
 			for o := 0; o < len(row); o += typ.BlockBytes() {
 				at := o + 2 // dmin
-				if typ == quant.Q6_K {
+				switch typ {
+				case quant.Q6_K, quant.Q3_K:
 					at = o + typ.BlockBytes() - 2 // d
+				case quant.Q2_K:
+					at = o + typ.BlockBytes() - 2 // dmin
 				}
 				binary.LittleEndian.PutUint16(row[at:], 0x2400)
 			}

@@ -41,8 +41,10 @@ func (b *BlockQ2K) Dequantize(dst *[QKK]float32) {
 	}
 }
 
-// q3Scales unpacks the sixteen 6-bit Q3_K group scales, minus 32.
-func q3Scales(s *[12]uint8) (sc [16]int32) {
+// ScalesQ3K unpacks the sixteen 6-bit group scales of a Q3_K super-block, minus 32 (ggml's
+// dequantize_row_q3_K: the low four bits from the nibbles of bytes 0–7, the top two from
+// bytes 8–11).
+func ScalesQ3K(s *[12]uint8) (sc [16]int32) {
 	for j := range sc {
 		var lo uint8
 		if j < 8 {
@@ -60,7 +62,7 @@ func q3Scales(s *[12]uint8) (sc [16]int32) {
 // of 16, dl = d·(s−32), then w = dl·(q − 4 if the high bit is clear, else q).
 func (b *BlockQ3K) Dequantize(dst *[QKK]float32) {
 	d := F16ToF32(b.D)
-	sc := q3Scales(&b.Scales)
+	sc := ScalesQ3K(&b.Scales)
 	for g := range sc {
 		dl := d * float32(sc[g])
 		off := 16 * (g % 2)

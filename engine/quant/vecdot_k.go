@@ -91,7 +91,7 @@ func dotQ3K(row, act []byte, nb int) float32 {
 				out[l] = int8(b>>shift&3) - int8(^hm[l]>>hb&1)<<2
 			}
 		}
-		sc := q3Scales((*[12]uint8)(x[QKK/8+QKK/4:]))
+		sc := ScalesQ3K((*[12]uint8)(x[QKK/8+QKK/4:]))
 		var aux [8]int32
 		lanes(&aux, &a, y.qs, &sc)
 		addLanes(&sums, &aux, float32(F16ToF32(le.Uint16(x[108:]))*y.d))
