@@ -64,8 +64,11 @@ func expChunksSIMD(x []float32, maxv float32, part *[4 * softmaxBatch]float32) (
 		lo    = archsimd.BroadcastFloat32x8(-125)
 		hi    = archsimd.BroadcastFloat32x8(127)
 		bias  = archsimd.BroadcastInt32x8(127)
-		low   = newScaleLow()
+		low   scaleLow
 	)
+	// Field by field: a struct of vectors returned from a call is copied with legacy SSE moves.
+	low.lo, low.floor, low.up = lo, archsimd.BroadcastFloat32x8(-192), archsimd.BroadcastFloat32x8(100)
+	low.down, low.zero, low.bias = archsimd.BroadcastFloat32x8(0x1p-100), archsimd.BroadcastFloat32x8(0), bias
 	m := len(x) / 16
 	for c := 0; c < m; c++ {
 		i := 16 * c
@@ -107,12 +110,6 @@ func expChunksSIMD(x []float32, maxv float32, part *[4 * softmaxBatch]float32) (
 type scaleLow struct {
 	lo, floor, up, down, zero archsimd.Float32x8
 	bias                      archsimd.Int32x8
-}
-
-func newScaleLow() scaleLow {
-	return scaleLow{lo: archsimd.BroadcastFloat32x8(-125), floor: archsimd.BroadcastFloat32x8(-192),
-		up: archsimd.BroadcastFloat32x8(100), down: archsimd.BroadcastFloat32x8(0x1p-100),
-		zero: archsimd.BroadcastFloat32x8(0), bias: archsimd.BroadcastInt32x8(127)}
 }
 
 func (c *scaleLow) scale(p, k archsimd.Float32x8) archsimd.Float32x8 {
