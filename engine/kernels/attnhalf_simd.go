@@ -50,18 +50,19 @@ func halfScoresSIMD(p, q []float32, k []uint16, stride, off int, scale float32) 
 		halfSums8(u0, u1).Mul(sc).StoreArray((*[8]float32)(p[j : j+8]))
 	}
 	if n8 < len(p) {
-		var v [8]archsimd.Float32x8
-		for jj := range v {
-			v[jj] = zero
-			if n8+jj < len(p) {
-				v[jj] = halfKey(q, k, (n8+jj)*stride+off, mask, zero)
-			}
-		}
-		u0 := v[0].ConcatAddPairsGrouped(v[1]).ConcatAddPairsGrouped(v[2].ConcatAddPairsGrouped(v[3]))
-		u1 := v[4].ConcatAddPairsGrouped(v[5]).ConcatAddPairsGrouped(v[6].ConcatAddPairsGrouped(v[7]))
-		var last [8]float32
-		halfSums8(u0, u1).Mul(sc).StoreArray(&last)
-		copy(p[n8:], last[:])
+		// The last keys in a group of eight too, the missing ones standing in for by the last
+		// key (computed and dropped).
+		last := len(p) - 1
+		at := func(jj int) int { return min(n8+jj, last)*stride + off }
+		v0, v1 := halfKey(q, k, at(0), mask, zero), halfKey(q, k, at(1), mask, zero)
+		v2, v3 := halfKey(q, k, at(2), mask, zero), halfKey(q, k, at(3), mask, zero)
+		u0 := v0.ConcatAddPairsGrouped(v1).ConcatAddPairsGrouped(v2.ConcatAddPairsGrouped(v3))
+		v4, v5 := halfKey(q, k, at(4), mask, zero), halfKey(q, k, at(5), mask, zero)
+		v6, v7 := halfKey(q, k, at(6), mask, zero), halfKey(q, k, at(7), mask, zero)
+		u1 := v4.ConcatAddPairsGrouped(v5).ConcatAddPairsGrouped(v6.ConcatAddPairsGrouped(v7))
+		var out [8]float32
+		halfSums8(u0, u1).Mul(sc).StoreArray(&out)
+		copy(p[n8:], out[:])
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
