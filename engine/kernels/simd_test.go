@@ -251,15 +251,17 @@ func TestSoftmaxChunkedSIMDMatchesPlain(t *testing.T) {
 // those lanes themselves, the same bits as the scalar exponential.
 func TestSoftmaxChunkedSubnormalExps(t *testing.T) {
 	r := newRand(74)
-	for _, special := range []float32{0, float32(math.Inf(-1)), float32(math.NaN())} {
+	negZero := float32(math.Copysign(0, -1))
+	for _, special := range []float32{0, float32(math.Inf(-1)), float32(math.NaN()), negZero} {
 		for _, padded := range []bool{false, true} {
 			row := make([]float32, 1000)
 			for i := range row {
 				row[i] = float32(-150 * r.Float64())
 			}
 			row[7] = 0 // the maximum
-			if special != 0 {
-				row[21] = special
+			if special != 0 || math.Signbit(float64(special)) {
+				row[21] = special // -0: a maximum of the other sign in another lane
+				row[500] = negZero
 			}
 			got := append([]float32(nil), row...)
 			kernels.SoftmaxChunked(got, padded)

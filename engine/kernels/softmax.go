@@ -40,9 +40,16 @@ func Softmax(x []float32) (maxv float32, sum float64) {
 // chunks four lanes a vector.
 func SoftmaxChunked(x []float32, padded bool) {
 	maxv := float32(math.Inf(-1))
-	for _, v := range x {
-		if v > maxv {
-			maxv = v
+	if len(x) >= 64 && x[0] == x[0] && (simdLevel == simdAVX2 || simdLevel == simdAVX512 || wasmFloatSIMD) {
+		// Argmax's vector maximum: the same value, but for the sign of a zero maximum, which
+		// changes no x − max given to the exponential but a zero's sign (whose exponential is
+		// 1 either way).
+		maxv = maxSIMD(x)
+	} else {
+		for _, v := range x {
+			if v > maxv {
+				maxv = v
+			}
 		}
 	}
 	if math.IsInf(float64(maxv), -1) {
