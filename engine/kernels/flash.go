@@ -190,12 +190,7 @@ func Flash(out []float32, h *Head, n int, rowMax []float32, rowSum []float64, wo
 // maximum m and sum move to the tile's, the partial output o rescaled when the maximum grows,
 // and s becomes the exponentials (expSum) that the tile's values are weighted by.
 func tileSoftmax(o, s []float32, m *float32, sum *float64) {
-	tmax := float32(math.Inf(-1))
-	for _, x := range s {
-		if x > tmax {
-			tmax = x
-		}
-	}
+	tmax := largest(s)
 	if tmax > *m {
 		if *sum != 0 {
 			alpha := softmaxExp(*m - tmax)

@@ -39,19 +39,7 @@ func Softmax(x []float32) (maxv float32, sum float64) {
 // expUnfused (softmaxExp; each step in two roundings, as the browser's other float loops), the
 // chunks four lanes a vector.
 func SoftmaxChunked(x []float32, padded bool) {
-	maxv := float32(math.Inf(-1))
-	if len(x) >= 64 && x[0] == x[0] && (simdLevel == simdAVX2 || simdLevel == simdAVX512 || wasmFloatSIMD) {
-		// Argmax's vector maximum: the same value, but for the sign of a zero maximum, which
-		// changes no x − max given to the exponential but a zero's sign (whose exponential is
-		// 1 either way).
-		maxv = maxSIMD(x)
-	} else {
-		for _, v := range x {
-			if v > maxv {
-				maxv = v
-			}
-		}
-	}
+	maxv := largest(x)
 	if math.IsInf(float64(maxv), -1) {
 		clear(x)
 		return
@@ -102,4 +90,21 @@ func SoftmaxChunked(x []float32, padded bool) {
 	for i := i1; i < len(x); i++ {
 		x[i] *= inv
 	}
+}
+
+// largest returns the largest value of x that is not NaN (-Inf for none), what a scan keeping
+// each greater value finds; for 64 values and more (x[0] not NaN) on vectors, as Argmax finds
+// it, which may differ in the sign of a zero maximum only: that changes no x − max given to
+// the exponentials but a zero's sign, whose exponential is 1 either way.
+func largest(x []float32) float32 {
+	if len(x) >= 64 && x[0] == x[0] && (simdLevel == simdAVX2 || simdLevel == simdAVX512 || wasmFloatSIMD) {
+		return maxSIMD(x)
+	}
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	return m
 }
