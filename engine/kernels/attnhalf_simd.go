@@ -38,31 +38,25 @@ func halfScoresSIMD(p, q []float32, k []uint16, stride, off int, scale float32) 
 	mask := archsimd.BroadcastInt32x8(halfMask)
 	sc := archsimd.BroadcastFloat32x8(scale)
 	zero := archsimd.BroadcastFloat32x8(0)
-	n8 := len(p) &^ 7
-	for j := 0; j < n8; j += 8 {
-		b := j*stride + off
-		v0, v1 := halfKey(q, k, b, mask, zero), halfKey(q, k, b+stride, mask, zero)
-		v2, v3 := halfKey(q, k, b+2*stride, mask, zero), halfKey(q, k, b+3*stride, mask, zero)
-		u0 := v0.ConcatAddPairsGrouped(v1).ConcatAddPairsGrouped(v2.ConcatAddPairsGrouped(v3))
-		v4, v5 := halfKey(q, k, b+4*stride, mask, zero), halfKey(q, k, b+5*stride, mask, zero)
-		v6, v7 := halfKey(q, k, b+6*stride, mask, zero), halfKey(q, k, b+7*stride, mask, zero)
-		u1 := v4.ConcatAddPairsGrouped(v5).ConcatAddPairsGrouped(v6.ConcatAddPairsGrouped(v7))
-		halfSums8(u0, u1).Mul(sc).StoreArray((*[8]float32)(p[j : j+8]))
-	}
-	if n8 < len(p) {
-		// The last keys in a group of eight too, the missing ones standing in for by the last
-		// key (computed and dropped).
-		last := len(p) - 1
-		at := func(jj int) int { return min(n8+jj, last)*stride + off }
+	last := len(p) - 1
+	for j := 0; j < len(p); j += 8 {
+		// A last group of fewer than eight keys takes the last key in the missing ones' places
+		// (computed and dropped).
+		at := func(jj int) int { return min(j+jj, last)*stride + off }
 		v0, v1 := halfKey(q, k, at(0), mask, zero), halfKey(q, k, at(1), mask, zero)
 		v2, v3 := halfKey(q, k, at(2), mask, zero), halfKey(q, k, at(3), mask, zero)
 		u0 := v0.ConcatAddPairsGrouped(v1).ConcatAddPairsGrouped(v2.ConcatAddPairsGrouped(v3))
 		v4, v5 := halfKey(q, k, at(4), mask, zero), halfKey(q, k, at(5), mask, zero)
 		v6, v7 := halfKey(q, k, at(6), mask, zero), halfKey(q, k, at(7), mask, zero)
 		u1 := v4.ConcatAddPairsGrouped(v5).ConcatAddPairsGrouped(v6.ConcatAddPairsGrouped(v7))
+		s := halfSums8(u0, u1).Mul(sc)
+		if j+8 <= len(p) {
+			s.StoreArray((*[8]float32)(p[j : j+8]))
+			continue
+		}
 		var out [8]float32
-		halfSums8(u0, u1).Mul(sc).StoreArray(&out)
-		copy(p[n8:], out[:])
+		s.StoreArray(&out)
+		copy(p[j:], out[:])
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
