@@ -1,5 +1,6 @@
 # Shared by scripts/bench.sh and scripts/bench-peers.sh (sourced, not run).
-# GO, BIN come from make; the toolchain and GOEXPERIMENT=simd from the Makefile's exports.
+# GO, BIN come from make, the toolchain from the Makefile's exports. The wasm builds name the
+# SIMD experiment themselves, so that a run from a shell without it measures what it says.
 GO=${GO:-go}
 BIN=${BIN:-bin}
 BENCH_DIR=${BENCH_DIR:-/tmp/attnscope-bench}
@@ -22,6 +23,6 @@ tools() {
 	mkdir -p "$BUILD"
 	$GO build -o "$BUILD/ratios" ./bench/ratios
 	$GO build -o "$BUILD/web" ./bench/web
-	GOOS=js GOARCH=wasm $GO build -trimpath -o "$BUILD/simd.wasm" ./bench/wasm
+	GOOS=js GOARCH=wasm GOEXPERIMENT=simd $GO build -trimpath -o "$BUILD/simd.wasm" ./bench/wasm
 	GOOS=js GOARCH=wasm GOEXPERIMENT= $GO build -trimpath -o "$BUILD/plain.wasm" ./bench/wasm
 }
