@@ -27,10 +27,7 @@ func dotLanesSIMD(a, b []float32) float32 {
 		}
 		s = reduce8(lo.Add(hi))
 	}
-	for i := n; i < len(a); i++ {
-		s = FMA32(a[i], b[i], s)
-	}
-	return s
+	return fmaChain(s, a[n:], b[n:])
 }
 
 // reduce8 finishes reduce16 once the halves have been added: h[l] = x[l] + x[l+8].
@@ -79,8 +76,27 @@ func dotBlockedSIMD(a, b []float32) float32 {
 		hi := a1.Add(a5).Add(a3.Add(a7))
 		s = reduce8(lo.Add(hi))
 	}
-	for i := n; i < len(a); i++ {
-		s = FMA32(a[i], b[i], s)
+	return fmaChain(s, a[n:], b[n:])
+}
+
+// fmaChain returns s after s = FMA32(a[i], b[i], s) for each i in order: the tail of a dot
+// product. A chain of four or more runs on the vector unit's fused multiply-add (lane 0 of
+// 128-bit vectors, the other lanes computed and dropped: correctly rounded, FMA32's bits) from
+// a padded copy, instead of emulating each step (DotBlocked over 172 values, a tail of 44: 164
+// → 100–104 ns).
+func fmaChain(s float32, a, b []float32) float32 {
+	if len(a) < 4 || len(a) > 64 {
+		for i := range a {
+			s = FMA32(a[i], b[i], s)
+		}
+		return s
 	}
-	return s
+	var pa, pb [64 + 3]float32
+	copy(pa[:], a)
+	copy(pb[:], b[:len(a)])
+	acc := archsimd.BroadcastFloat32x4(s)
+	for i := range a {
+		acc = archsimd.LoadFloat32x4(pa[i:i+4]).MulAdd(archsimd.LoadFloat32x4(pb[i:i+4]), acc)
+	}
+	return acc.GetElem(0)
 }

@@ -8,8 +8,17 @@ import (
 	"github.com/attnscope/attnscope/engine/kernels"
 )
 
-// fma is a·b+c rounded to float32 through float64, as the kernels' documentation defines it.
-func fma(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
+// fma is a lane step of the documented orders: a·b+c rounded once to float32 (FMA32, tested
+// against exact arithmetic on its own; rounding math.FMA's float64 result again can land a
+// float32 midpoint on the wrong side, a case the fuzzer found in testdata/fuzz/FuzzDotLanes),
+// and on WebAssembly, which has no fused multiply-add, the rounded product then the rounded
+// sum (fused_wasm.go).
+func fma(a, b, c float32) float32 {
+	if runtime.GOARCH == "wasm" {
+		return c + float32(a*b)
+	}
+	return kernels.FMA32(a, b, c)
+}
 
 // fold sums the lanes of v by repeated halving: the upper half is added onto the lower half
 // until one lane is left (for 16 lanes: 8, then 4, 2, 1, as a 512-bit horizontal add).
